@@ -1,0 +1,109 @@
+package com.metropia.portal.messaging;
+
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.mongodb.MongoDbConstants;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The steps of the events route that YAML cannot express: the request's shape, the batch document the incentive
+ * system reads, and the bookkeeping that tells the caller what was stored.
+ */
+public class IncentiveEvents {
+
+    /** Exchange property holding the {@link EventsOutcome} of the call. */
+    public static final String OUTCOME = "portalEventsOutcome";
+    /** Exchange property holding the {@link EventsOutcome.Batch} being stored. */
+    public static final String BATCH = "portalEventsBatch";
+
+    private static final Logger LOG = LoggerFactory.getLogger("portal.events");
+
+    /** The events of a request: a JSON array, or the array under {@code "events"} of an object. */
+    public JsonNode request(JsonNode body) {
+        if (body.isObject() && body.has("events")) {
+            return body.get("events");
+        }
+        return body;
+    }
+
+    /**
+     * The validated events as the documents' {@code data} entries: {@code userIds} always strings (the documented
+     * type; callers may send integers), the rest as sent.
+     */
+    public List<Map<String, Object>> toEvents(JsonNode events) {
+        List<Map<String, Object>> list = new ArrayList<>(events.size());
+        for (JsonNode event : events) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            List<String> userIds = new ArrayList<>(event.get("userIds").size());
+            event.get("userIds").forEach(id -> userIds.add(id.asText()));
+            entry.put("userIds", userIds);
+            entry.put("eventName", event.get("eventName").textValue());
+            entry.put("eventMeta", PortalJson.toPlainValue(event.get("eventMeta")));
+            list.add(entry);
+        }
+        return list;
+    }
+
+    public EventsOutcome newOutcome(List<?> events) {
+        return new EventsOutcome(events.size());
+    }
+
+    /** For the log line: {@code 123,456}. */
+    public String userIds(Map<String, Object> event) {
+        return String.join(",", (List<String>) event.get("userIds"));
+    }
+
+    /**
+     * The document of one batch, exactly as the incentive system reads it:
+     * {@code {action: 'event', data: [events in request order], created_at: <date>}}. The id is chosen here so the
+     * caller can be told which document holds its events.
+     */
+    public Document toDocument(Exchange exchange) {
+        List<?> batchEvents = exchange.getMessage().getBody(List.class);
+        EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
+        exchange.setProperty(BATCH, outcome.nextBatch(batchEvents.size()));
+        Document document = new Document("_id", new ObjectId());
+        document.append("action", "event");
+        document.append("data", batchEvents);
+        document.append("created_at", new Date());
+        return document;
+    }
+
+    /** MongoDB acknowledged the insert of the batch's document. */
+    public void stored(Exchange exchange) {
+        EventsOutcome.Batch batch = exchange.getProperty(BATCH, EventsOutcome.Batch.class);
+        Object id = exchange.getMessage().getHeader(MongoDbConstants.OID);
+        exchange.getProperty(OUTCOME, EventsOutcome.class).stored(batch, id);
+        LOG.debug("Stored {} as document {}", batch, id);
+    }
+
+    /** The insert failed: the batch is reported as not stored and the next batches are still attempted. */
+    public void failed(Exchange exchange) {
+        EventsOutcome.Batch batch = exchange.getProperty(BATCH, EventsOutcome.Batch.class);
+        Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String message = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
+        exchange.getProperty(OUTCOME, EventsOutcome.class).failed(batch, message);
+        LOG.warn("Send event Error: {} not stored: {}", batch, message);
+    }
+
+    /**
+     * The reply of the route: {@code {events, documents, ids}} when every event was stored; otherwise an
+     * {@link EventsNotStoredException} carrying the whole outcome.
+     */
+    public Map<String, Object> reply(Exchange exchange) {
+        EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
+        if (!outcome.allStored()) {
+            throw new EventsNotStoredException(outcome);
+        }
+        return outcome.toMap();
+    }
+}

@@ -1,0 +1,199 @@
+package com.metropia.portal.messaging;
+
+import java.net.URI;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.service.ServiceSupport;
+import org.apache.camel.util.concurrent.SynchronousExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.SqsClientBuilder;
+import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
+
+/**
+ * The beans the YAML routes use, and the SQS and MongoDB clients built from {@code portal.*} properties.
+ * <p>
+ * A host application that binds its own {@link SqsClient} or {@link MongoClient} keeps it: the clients here are only
+ * built when the registry has none. Missing or contradictory settings stop the start-up with a message naming them.
+ */
+public class PortalConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PortalConfiguration.class);
+
+    private final ObjectMapper objectMapper = PortalJson.newObjectMapper();
+
+    @BindToRegistry("portalObjectMapper")
+    public ObjectMapper objectMapper() {
+        return objectMapper;
+    }
+
+    @BindToRegistry("portalJson")
+    public PortalJson portalJson() {
+        return new PortalJson(objectMapper);
+    }
+
+    @BindToRegistry("portalTasks")
+    public PortalTasks portalTasks() {
+        return new PortalTasks(objectMapper);
+    }
+
+    @BindToRegistry("portalEvents")
+    public IncentiveEvents portalEvents() {
+        return new IncentiveEvents();
+    }
+
+    @BindToRegistry("portalHttp")
+    public HttpProblems portalHttp() {
+        return new HttpProblems(objectMapper);
+    }
+
+    /** Runs each completed batch on the thread that split the request, so the caller learns how every batch went. */
+    @BindToRegistry("portalSynchronousExecutor")
+    public SynchronousExecutorService synchronousExecutor() {
+        return new SynchronousExecutorService();
+    }
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        PropertiesComponent properties = context.getPropertiesComponent();
+        SqsClient sqs = context.getRegistry().findSingleByType(SqsClient.class);
+        if (sqs == null) {
+            sqs = newSqsClient(properties);
+            context.getRegistry().bind("portalSqsClient", sqs);
+            closeOnStop(context, sqs);
+        }
+        resolveQueueUrl(properties, sqs);
+        if (context.getRegistry().findSingleByType(MongoClient.class) == null) {
+            MongoClient mongo = newMongoClient(properties);
+            context.getRegistry().bind("portalMongoClient", mongo);
+            closeOnStop(context, mongo);
+        }
+    }
+
+    static SqsClient newSqsClient(PropertiesComponent properties) {
+        SqsClientBuilder builder = SqsClient.builder()
+                // The Apache client is several times faster than the URLConnection one on this path.
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(intProperty(properties, "portal.sqs.max-connections", 50)))
+                .region(region(properties));
+        optional(properties, "portal.sqs.endpoint").ifPresent(endpoint -> builder.endpointOverride(URI.create(endpoint)));
+        var accessKey = optional(properties, "portal.sqs.access-key");
+        var secretKey = optional(properties, "portal.sqs.secret-key");
+        if (accessKey.isPresent() != secretKey.isPresent()) {
+            throw new IllegalStateException("portal.sqs.access-key and portal.sqs.secret-key go together: set both"
+                                            + " (PORTAL_SQS_ACCESS_KEY, PORTAL_SQS_SECRET_KEY) or neither to use the"
+                                            + " AWS default credential chain");
+        }
+        if (accessKey.isPresent()) {
+            builder.credentialsProvider(
+                    StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey.get(), secretKey.get())));
+        }
+        return builder.build();
+    }
+
+    private static Region region(PropertiesComponent properties) {
+        var region = optional(properties, "portal.sqs.region");
+        if (region.isPresent()) {
+            return Region.of(region.get());
+        }
+        try {
+            return new DefaultAwsRegionProviderChain().getRegion();
+        } catch (SdkException e) {
+            throw new IllegalStateException("No AWS region: set portal.sqs.region (PORTAL_SQS_REGION) or AWS_REGION,"
+                                            + " or a region in the AWS profile");
+        }
+    }
+
+    /**
+     * The route sends to the queue URL, so it needs no ListQueues permission. Without portal.sqs.queue-url the URL is
+     * looked up once here with GetQueueUrl.
+     */
+    static void resolveQueueUrl(PropertiesComponent properties, SqsClient sqs) {
+        String queue = optional(properties, "portal.sqs.queue").orElse("portal-tasks");
+        if (queue.contains("://")) {
+            throw new IllegalStateException("portal.sqs.queue takes a queue name; put the URL " + queue
+                                            + " in portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL)");
+        }
+        if (optional(properties, "portal.sqs.queue-url").isPresent()) {
+            return;
+        }
+        String url;
+        try {
+            url = sqs.getQueueUrl(b -> b.queueName(queue)).queueUrl();
+        } catch (QueueDoesNotExistException e) {
+            throw new IllegalStateException("SQS queue '" + queue + "' (portal.sqs.queue) does not exist", e);
+        } catch (SdkException e) {
+            throw new IllegalStateException("Cannot look up the URL of SQS queue '" + queue + "': " + e.getMessage()
+                                            + ". Set portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL) to start without"
+                                            + " the lookup",
+                    e);
+        }
+        LOG.info("SQS queue {} is at {}", queue, url);
+        properties.addOverrideProperty("portal.sqs.queue-url", url);
+    }
+
+    static MongoClient newMongoClient(PropertiesComponent properties) {
+        String uri = optional(properties, "portal.mongodb.uri").orElseThrow(() -> new IllegalStateException(
+                "portal.mongodb.uri (PORTAL_MONGODB_URI) is not set: the MongoDB connection string, for example"
+                                                                                     + " mongodb://user:password@host:27017/?tls=true&w=majority"));
+        ConnectionString connection;
+        try {
+            connection = new ConnectionString(uri);
+        } catch (IllegalArgumentException e) {
+            // The message of the driver does not repeat the URI, which can hold a password.
+            throw new IllegalStateException("portal.mongodb.uri is not a valid MongoDB connection string: "
+                                            + e.getMessage());
+        }
+        MongoClientSettings.Builder settings = MongoClientSettings.builder()
+                .applicationName("portal-messaging")
+                .applyConnectionString(connection);
+        if (connection.getServerSelectionTimeout() == null) {
+            // The driver waits 30 s by default: too long for an HTTP caller waiting for an answer.
+            int timeout = intProperty(properties, "portal.mongodb.server-selection-timeout-ms", 5000);
+            settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(timeout, TimeUnit.MILLISECONDS));
+        }
+        LOG.info("MongoDB at {}", connection.getHosts());
+        return MongoClients.create(settings.build());
+    }
+
+    static java.util.Optional<String> optional(PropertiesComponent properties, String key) {
+        return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
+    }
+
+    private static int intProperty(PropertiesComponent properties, String key, int defaultValue) {
+        String value = optional(properties, key).orElse(null);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(key + " must be a whole number, not '" + value + "'");
+        }
+    }
+
+    private static void closeOnStop(CamelContext context, AutoCloseable client) throws Exception {
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() throws Exception {
+                client.close();
+            }
+        });
+    }
+}

@@ -1,0 +1,42 @@
+package com.metropia.portal.messaging;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.aws2.sqs.Sqs2Constants;
+
+/**
+ * The task message and the reply to whoever sent it.
+ */
+public class PortalTasks {
+
+    private final ObjectMapper mapper;
+
+    public PortalTasks(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    /**
+     * The SQS message body: exactly {@code {"action":…,"data":{…}}}, in that order, compact UTF-8 JSON, with the data
+     * as the caller sent it (decimals keep their digits).
+     */
+    public String toMessageBody(JsonNode task) throws JsonProcessingException {
+        ObjectNode message = mapper.createObjectNode();
+        message.set("action", task.get("action"));
+        message.set("data", task.get("data"));
+        return mapper.writeValueAsString(message);
+    }
+
+    /** What the caller gets back: the identifiers SQS gave the message. */
+    public Map<String, Object> reply(Exchange exchange) {
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("messageId", exchange.getMessage().getHeader(Sqs2Constants.MESSAGE_ID, String.class));
+        reply.put("md5OfBody", exchange.getMessage().getHeader(Sqs2Constants.MD5_OF_BODY, String.class));
+        return reply;
+    }
+}
