@@ -54,7 +54,11 @@ public final class EmbeddedEmulators implements AutoCloseable {
 
     /** Starts both emulators on the host; a port of 0 takes a free one. */
     public static EmbeddedEmulators start(String host, int sqsPort, int mongoPort) {
-        int sqsBound = sqsPort == 0 ? freePort(host) : sqsPort;
+        // ElasticMQ only logs a failed bind and carries on, so a port in use is caught here first.
+        int sqsBound = sqsPort == 0 ? freePort(host) : requireFree(host, sqsPort, "SQS");
+        if (mongoPort != 0) {
+            requireFree(host, mongoPort, "MongoDB");
+        }
         SQSRestServer sqs = SQSRestServerBuilder.withInterface(host)
                 .withPort(sqsBound)
                 .withServerAddress(new NodeAddress("http", host, sqsBound, ""))
@@ -72,6 +76,19 @@ public final class EmbeddedEmulators implements AutoCloseable {
         try {
             Object backend = loader.loadClass("de.bwaldvogel.mongo.backend.memory.MemoryBackend")
                     .getConstructor().newInstance();
+            // mongo-java-server reports wire version 8 at most, which current drivers of other languages (Node.js 7,
+            // hence the inspection tools built on it) refuse. It answers as MongoDB 5.0 (wire version 13) here.
+            Class<?> versionClass = loader.loadClass("de.bwaldvogel.mongo.MongoVersion");
+            Object mongo50 = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {versionClass},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "getVersionArray" -> java.util.List.of(5, 0, 0);
+                        case "getWireVersion" -> 13;
+                        case "toVersionString" -> "5.0.0";
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "MongoVersion 5.0.0";
+                    });
+            backend.getClass().getMethod("version", versionClass).invoke(backend, mongo50);
             Class<?> serverClass = loader.loadClass("de.bwaldvogel.mongo.MongoServer");
             Object server = serverClass.getConstructor(loader.loadClass("de.bwaldvogel.mongo.MongoBackend"))
                     .newInstance(backend);
@@ -159,6 +176,18 @@ public final class EmbeddedEmulators implements AutoCloseable {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int requireFree(String host, int port, String emulator) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, port));
+            return port;
+        } catch (IOException e) {
+            throw new IllegalStateException("The " + emulator + " emulator cannot listen on " + host + ":" + port
+                                            + " (" + e.getMessage() + "): stop what uses the port, or choose another"
+                                            + " with portal.dev." + (emulator.equals("SQS") ? "sqs-port" : "mongodb-port"),
+                    e);
         }
     }
 

@@ -4,8 +4,8 @@ import com.metropia.portal.messaging.PortalMessagingApplication;
 import org.apache.camel.main.Main;
 
 /**
- * The service on one machine with no cloud account: in-process SQS and MongoDB emulators, profile {@code dev}
- * ({@code application-dev.properties}). Started by the README's run command; lives with the tests so the emulators never
+ * The service on one machine with no cloud account: in-process SQS and MongoDB emulators, profile {@code embedded}
+ * ({@code application-embedded.properties}). Started by the README's run command; lives with the tests so the emulators never
  * reach the runtime class path.
  */
 public final class EmbeddedPortalMessaging {
@@ -15,7 +15,7 @@ public final class EmbeddedPortalMessaging {
 
     public static void main(String[] args) throws Exception {
         Main main = PortalMessagingApplication.createMain(EmbeddedEmulatorsConfiguration.class);
-        main.configure().setProfile("dev");
+        main.configure().setProfile("embedded");
         System.exit(main.run(args));
     }
 }

@@ -1,0 +1,82 @@
+package com.metropia.portal.messaging;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.main.Main;
+
+/**
+ * The real service, booted as {@code java -jar} would boot it (application.properties and the YAML in routes/ of the
+ * working directory), with a few properties overridden to reach the test's emulators, queue and database.
+ */
+final class PortalService implements AutoCloseable {
+
+    private final Main main;
+    private final int httpPort;
+
+    private PortalService(Main main, int httpPort) {
+        this.main = main;
+        this.httpPort = httpPort;
+    }
+
+    /** Properties pointing the service at the emulators, with its own queue and database. */
+    static Map<String, String> emulatorProperties(EmbeddedEmulators emulators, String queueUrl, String database) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("portal.sqs.endpoint", emulators.sqsEndpoint());
+        properties.put("portal.sqs.region", EmbeddedEmulators.REGION);
+        properties.put("portal.sqs.access-key", EmbeddedEmulators.ACCESS_KEY);
+        properties.put("portal.sqs.secret-key", EmbeddedEmulators.SECRET_KEY);
+        properties.put("portal.sqs.queue", queueUrl.substring(queueUrl.lastIndexOf('/') + 1));
+        properties.put("portal.mongodb.uri", emulators.mongoUri());
+        properties.put("portal.mongodb.database", database);
+        return properties;
+    }
+
+    static PortalService start(Map<String, String> overrides) {
+        int httpPort = freePort();
+        Main main = PortalMessagingApplication.createMain();
+        main.addOverrideProperty("portal.http.port", String.valueOf(httpPort));
+        overrides.forEach(main::addOverrideProperty);
+        try {
+            main.start();
+        } catch (Exception e) {
+            main.stop();
+            throw e;
+        }
+        return new PortalService(main, httpPort);
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    ProducerTemplate producer() {
+        return context().createProducerTemplate();
+    }
+
+    @Override
+    public void close() {
+        main.stop();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress("127.0.0.1", 0));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

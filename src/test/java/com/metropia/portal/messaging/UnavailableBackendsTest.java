@@ -1,0 +1,79 @@
+package com.metropia.portal.messaging;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * When SQS or MongoDB does not answer, the caller gets a 5xx that says what was not done, never a 2xx.
+ */
+class UnavailableBackendsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EmbeddedEmulators emulators = SharedEmulators.get();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void should_answer_503_and_claim_no_document_when_mongodb_is_unreachable() throws Exception {
+        String queueUrl = emulators.createQueue("unavailable-mongo");
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_unavailable");
+        properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + PortalService.freePort() + "/?serverSelectionTimeoutMS=300");
+        try (PortalService service = PortalService.start(properties)) {
+            HttpResponse<String> response = post(service, "/api/events",
+                    "[{\"userIds\":[\"1\"],\"eventName\":\"trip_completed\",\"eventMeta\":{}},"
+                                                                     + "{\"userIds\":[\"2\"],\"eventName\":\"trip_completed\",\"eventMeta\":{}}]");
+
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            JsonNode problem = JSON.readTree(response.body());
+            assertThat(problem.get("events").asInt()).isEqualTo(2);
+            assertThat(problem.get("storedEvents").asInt()).isZero();
+            assertThat(problem.get("documents").asInt()).isZero();
+            assertThat(problem.get("ids")).isEmpty();
+            assertThat(problem.get("failedBatches")).hasSize(1);
+            assertThat(problem.get("failedBatches").get(0).get("firstEvent").asInt()).isZero();
+            assertThat(problem.get("failedBatches").get(0).get("lastEvent").asInt()).isEqualTo(1);
+            assertThat(problem.get("detail").asText()).contains("0 of 2 events are stored");
+        }
+        try (MongoClient mongo = MongoClients.create(emulators.mongoUri())) {
+            assertThat(mongo.getDatabase("portal_unavailable").getCollection("send_event").countDocuments()).isZero();
+        }
+    }
+
+    @Test
+    void should_answer_503_saying_the_task_was_not_queued_when_sqs_is_unreachable() throws Exception {
+        String deadEndpoint = "http://127.0.0.1:" + PortalService.freePort();
+        Map<String, String> properties = PortalService.emulatorProperties(emulators,
+                deadEndpoint + "/000000000000/portal-tasks", "portal_unavailable");
+        properties.put("portal.sqs.endpoint", deadEndpoint);
+        properties.put("portal.sqs.queue-url", deadEndpoint + "/000000000000/portal-tasks");
+        try (PortalService service = PortalService.start(properties)) {
+            HttpResponse<String> response = post(service, "/api/tasks", "{\"action\":\"a\",\"data\":{}}");
+
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(JSON.readTree(response.body()).get("detail").asText()).startsWith("The task was not queued");
+        }
+    }
+
+    private HttpResponse<String> post(PortalService service, String path, String body)
+            throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(service.uri(path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
