@@ -91,7 +91,8 @@ public class PortalConfiguration implements CamelConfiguration {
                 // The Apache client is several times faster than the URLConnection one on this path.
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .maxConnections(intProperty(properties, "portal.sqs.max-connections", 50)))
-                .region(region(properties));
+                .region(region(properties))
+                .overrideConfiguration(config -> config.addExecutionInterceptor(new SendMessageResults()));
         optional(properties, "portal.sqs.endpoint").ifPresent(endpoint -> builder.endpointOverride(URI.create(endpoint)));
         var accessKey = optional(properties, "portal.sqs.access-key");
         var secretKey = optional(properties, "portal.sqs.secret-key");

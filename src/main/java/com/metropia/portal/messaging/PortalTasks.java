@@ -32,11 +32,16 @@ public class PortalTasks {
         return mapper.writeValueAsString(message);
     }
 
-    /** What the caller gets back: the identifiers SQS gave the message. */
+    /** What the caller gets back: the identifiers SQS gave the message (and its sequence number on a FIFO queue). */
     public Map<String, Object> reply(Exchange exchange) {
         Map<String, Object> reply = new LinkedHashMap<>();
-        reply.put("messageId", exchange.getMessage().getHeader(Sqs2Constants.MESSAGE_ID, String.class));
+        String messageId = exchange.getMessage().getHeader(Sqs2Constants.MESSAGE_ID, String.class);
+        reply.put("messageId", messageId);
         reply.put("md5OfBody", exchange.getMessage().getHeader(Sqs2Constants.MD5_OF_BODY, String.class));
+        String sequenceNumber = SendMessageResults.takeSequenceNumber(messageId);
+        if (sequenceNumber != null) {
+            reply.put("sequenceNumber", sequenceNumber);
+        }
         return reply;
     }
 }

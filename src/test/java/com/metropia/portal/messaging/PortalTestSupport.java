@@ -47,11 +47,15 @@ abstract class PortalTestSupport {
         return Map.of();
     }
 
+    /** The class's own queue; a name ending in .fifo makes a FIFO queue. */
+    protected String queueName() {
+        return getClass().getSimpleName().toLowerCase();
+    }
+
     @BeforeAll
     void startService() {
-        String name = getClass().getSimpleName().toLowerCase();
-        queueUrl = emulators.createQueue(name);
-        database = "portal_" + name;
+        queueUrl = emulators.createQueue(queueName());
+        database = "portal_" + getClass().getSimpleName().toLowerCase();
         sqs = emulators.newSqsClient();
         mongo = MongoClients.create(emulators.mongoUri());
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);

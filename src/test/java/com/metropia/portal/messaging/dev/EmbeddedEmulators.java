@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.Arrays;
+import java.util.Map;
 
 import org.elasticmq.NodeAddress;
 import org.elasticmq.rest.sqs.SQSRestServer;
@@ -19,6 +20,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * In-process SQS (ElasticMQ) and MongoDB (mongo-java-server) for the embedded run and the tests.
@@ -132,9 +134,13 @@ public final class EmbeddedEmulators implements AutoCloseable {
                 .build();
     }
 
-    /** Creates the queue if it does not exist yet and returns its URL. */
+    /** Creates the queue if it does not exist yet and returns its URL; a name ending in .fifo makes a FIFO queue. */
     public String createQueue(String name) {
         try (SqsClient client = newSqsClient()) {
+            if (name.endsWith(".fifo")) {
+                return client.createQueue(b -> b.queueName(name).attributes(Map.of(QueueAttributeName.FIFO_QUEUE, "true",
+                        QueueAttributeName.CONTENT_BASED_DEDUPLICATION, "false"))).queueUrl();
+            }
             return client.createQueue(b -> b.queueName(name)).queueUrl();
         }
     }
