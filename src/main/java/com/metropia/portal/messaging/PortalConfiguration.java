@@ -161,6 +161,10 @@ public class PortalConfiguration implements CamelConfiguration {
             throw new IllegalStateException("portal.mongodb.uri is not a valid MongoDB connection string: "
                                             + e.getMessage());
         }
+        if (connection.getWriteConcern() != null && !connection.getWriteConcern().isAcknowledged()) {
+            throw new IllegalStateException("portal.mongodb.uri asks for unacknowledged writes (w=0): the service"
+                                            + " could not tell a caller whether its events were stored");
+        }
         MongoClientSettings.Builder settings = MongoClientSettings.builder()
                 .applicationName("portal-messaging")
                 .applyConnectionString(connection);

@@ -35,6 +35,14 @@ class StartupConfigurationTest {
     }
 
     @Test
+    void should_refuse_unacknowledged_writes() {
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
+        properties.put("portal.mongodb.uri", emulators.mongoUri() + "/?w=0");
+
+        assertThat(startupFailure(properties)).contains("w=0");
+    }
+
+    @Test
     void should_refuse_to_start_without_a_region_and_name_the_setting() {
         assumeTrue(System.getenv("AWS_REGION") == null && System.getenv("AWS_DEFAULT_REGION") == null
                    && System.getenv("PORTAL_SQS_REGION") == null
