@@ -5,68 +5,109 @@ import java.util.List;
 import java.util.Map;
 
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.metropia.portal.messaging.host.HostApplication;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.main.Main;
 import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An existing camel-main application that embeds the routes the way the README says: the packed YAML by include
- * pattern, the configuration class, its own properties and its own client beans.
+ * An existing camel-main application ({@link HostApplication}, its own properties) that embeds the routes packed in
+ * the jar, without HTTP, and brings its own SQS and MongoDB clients.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostApplicationTest {
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
+    private final String queueUrl = emulators.createQueue("host-app");
+    private SqsClient hostSqs;
+    private MongoClient hostMongo;
+    private Main host;
+    private ProducerTemplate template;
+
+    @BeforeAll
+    void startHost() {
+        hostSqs = emulators.newSqsClient();
+        hostMongo = MongoClients.create(emulators.mongoUri());
+        host = HostApplication.create();
+        host.bind("hostSqsClient", hostSqs);
+        host.bind("hostMongoClient", hostMongo);
+        host.addOverrideProperty("portal.sqs.queue-url", queueUrl);
+        host.start();
+        template = host.getCamelContext().createProducerTemplate();
+    }
+
+    @AfterAll
+    void stopHost() {
+        host.stop();
+        hostSqs.close();
+        hostMongo.close();
+    }
 
     @Test
-    void should_queue_tasks_and_store_events_with_the_host_applications_own_clients() throws Exception {
-        String queueUrl = emulators.createQueue("host-app");
-        try (SqsClient hostSqs = emulators.newSqsClient();
-             MongoClient hostMongo = MongoClients.create(emulators.mongoUri())) {
-            Main host = new Main();
-            host.bind("hostSqsClient", hostSqs);
-            host.bind("hostMongoClient", hostMongo);
-            host.addInitialProperty("camel.main.name", "host-application");
-            host.addInitialProperty("camel.main.routes-include-pattern",
-                    "classpath:portal-messaging/routes/tasks.camel.yaml,classpath:portal-messaging/routes/events.camel.yaml");
-            host.addInitialProperty("camel.main.configuration-classes", PortalConfiguration.class.getName());
-            host.addInitialProperty("portal.sqs.queue-url", queueUrl);
-            host.addInitialProperty("portal.mongodb.database", "host_app");
-            host.start();
-            try {
-                assertThat(host.getCamelContext().getRegistry().lookupByName("portalSqsClient")).isNull();
-                assertThat(host.getCamelContext().getRegistry().lookupByName("portalMongoClient")).isNull();
-                ProducerTemplate template = host.getCamelContext().createProducerTemplate();
+    void should_use_the_host_clients_and_run_no_http_route() {
+        assertThat(host.getCamelContext().getRegistry().lookupByName("portalSqsClient")).isNull();
+        assertThat(host.getCamelContext().getRegistry().lookupByName("portalMongoClient")).isNull();
+        assertThat(host.getCamelContext().getRoutes()).extracting(route -> route.getRouteId())
+                .containsExactlyInAnyOrder("task-to-sqs", "incentive-events", "milestone-events");
+    }
 
-                Map<?, ?> task = template.requestBody("direct:task",
-                        Map.of("action", "book_ride", "data", Map.of("user_id", 12345)), Map.class);
-                List<Map<String, Object>> events = new ArrayList<>();
-                for (int i = 0; i < 501; i++) {
-                    events.add(Map.of("userIds", List.of(String.valueOf(i)), "eventName", "trip_completed",
-                            "eventMeta", Map.of("seq", i)));
-                }
-                Map<?, ?> stored = template.requestBody("direct:events", events, Map.class);
+    @Test
+    void should_queue_a_task_through_direct_task() {
+        Map<?, ?> task = template.requestBody("direct:task",
+                Map.of("action", "book_ride", "data", Map.of("user_id", 12345)), Map.class);
 
-                List<Message> messages = hostSqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(2)).messages();
-                assertThat(messages).singleElement().satisfies(message -> {
-                    assertThat(message.messageId()).isEqualTo(task.get("messageId"));
-                    assertThat(message.body()).isEqualTo("{\"action\":\"book_ride\",\"data\":{\"user_id\":12345}}");
-                });
-                List<Document> documents = hostMongo.getDatabase("host_app").getCollection("send_event").find()
-                        .into(new ArrayList<>());
-                assertThat(stored.get("documents")).isEqualTo(2);
-                assertThat(documents).extracting(d -> d.getList("data", Object.class).size())
-                        .containsExactlyInAnyOrder(500, 1);
-                assertThat(documents).allSatisfy(d -> assertThat(d.getString("action")).isEqualTo("event"));
-            } finally {
-                host.stop();
-            }
+        List<Message> messages = hostSqs.receiveMessage(b -> b.queueUrl(queueUrl).waitTimeSeconds(2)).messages();
+        assertThat(messages).singleElement().satisfies(message -> {
+            assertThat(message.messageId()).isEqualTo(task.get("messageId"));
+            assertThat(message.body()).isEqualTo("{\"action\":\"book_ride\",\"data\":{\"user_id\":12345}}");
+        });
+    }
+
+    @Test
+    void should_store_501_events_as_500_and_1_in_send_event() {
+        Map<?, ?> stored = template.requestBody("direct:events", events(501, "trip_completed"), Map.class);
+
+        assertThat(stored.get("documents")).isEqualTo(2);
+        List<Document> documents = database().getCollection("send_event").find().into(new ArrayList<>());
+        assertThat(documents).extracting(d -> d.getList("data", Object.class).size())
+                .containsExactlyInAnyOrder(500, 1);
+        assertThat(documents).allSatisfy(d -> assertThat(d.getString("action")).isEqualTo("event"));
+    }
+
+    @Test
+    void should_run_a_second_pipeline_made_from_the_template_by_properties() {
+        Map<?, ?> stored = template.requestBody("direct:milestones", events(5, "milestone_achieved"), Map.class);
+
+        assertThat(stored.get("documents")).isEqualTo(3);
+        List<Document> documents = database().getCollection("milestone_event").find().into(new ArrayList<>());
+        assertThat(documents).extracting(d -> d.getList("data", Object.class).size()).containsExactlyInAnyOrder(2, 2, 1);
+        assertThat(documents).allSatisfy(d -> {
+            assertThat(d.getString("action")).isEqualTo("event");
+            assertThat(d.getList("data", Document.class)).allSatisfy(
+                    event -> assertThat(event.getString("eventName")).isEqualTo("milestone_achieved"));
+        });
+    }
+
+    private MongoDatabase database() {
+        return hostMongo.getDatabase("host_app");
+    }
+
+    private static List<Map<String, Object>> events(int count, String name) {
+        List<Map<String, Object>> events = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            events.add(Map.of("userIds", List.of(String.valueOf(i)), "eventName", name, "eventMeta", Map.of("seq", i)));
         }
+        return events;
     }
 }
