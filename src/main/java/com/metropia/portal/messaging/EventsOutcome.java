@@ -6,56 +6,76 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What happened to the events of one call of {@code direct:events}, batch by batch.
+ * What happened to the events of one call of an events route, batch by batch.
  * <p>
  * The aggregator completes batches in another unit of work; this object travels with them as an exchange property (a
  * shared reference), so the caller learns the truth about every batch rather than a blanket success.
  */
 public class EventsOutcome {
 
-    /** One batch: its position among the batches of the call and the range of events it holds. */
-    public record Batch(int index, int firstEvent, int size) {
+    /** One batch: its position among the batches of the call, its collection and the request positions of its events. */
+    public record Batch(int index, String collection, List<Integer> eventIndexes) {
+
+        public int size() {
+            return eventIndexes.size();
+        }
+
+        public int firstEvent() {
+            return eventIndexes.get(0);
+        }
 
         public int lastEvent() {
-            return firstEvent + size - 1;
+            return eventIndexes.get(eventIndexes.size() - 1);
+        }
+
+        /** The batch holds every event from the first to the last. */
+        public boolean contiguous() {
+            return lastEvent() - firstEvent() + 1 == size();
         }
 
         @Override
         public String toString() {
-            return "batch " + index + " (events " + firstEvent + "-" + lastEvent() + ")";
+            return "batch " + index + " (" + size() + " events, " + firstEvent() + "-" + lastEvent() + ") of "
+                   + collection;
         }
     }
 
     private final int events;
     private final List<Object> ids = new ArrayList<>();
+    private final Map<String, List<String>> idsByCollection = new LinkedHashMap<>();
     private final List<Map<String, Object>> failures = new ArrayList<>();
     private int batches;
-    private int nextEvent;
+    private int attemptedEvents;
     private int storedEvents;
 
     public EventsOutcome(int events) {
         this.events = events;
     }
 
-    /** The next batch of the call, of the given size; batches come in request order. */
-    public synchronized Batch nextBatch(int size) {
-        Batch batch = new Batch(batches++, nextEvent, size);
-        nextEvent += size;
+    /** The next batch of the call; batches are numbered in the order they complete. */
+    public synchronized Batch nextBatch(String collection, List<Integer> eventIndexes) {
+        Batch batch = new Batch(batches++, collection, List.copyOf(eventIndexes));
+        attemptedEvents += batch.size();
         return batch;
     }
 
     /** MongoDB acknowledged the batch's document. */
     public synchronized void stored(Batch batch, Object id) {
         ids.add(id);
+        idsByCollection.computeIfAbsent(batch.collection(), c -> new ArrayList<>()).add(String.valueOf(id));
         storedEvents += batch.size();
     }
 
     public synchronized void failed(Batch batch, String error) {
         Map<String, Object> failure = new LinkedHashMap<>();
         failure.put("batch", batch.index());
+        failure.put("collection", batch.collection());
         failure.put("firstEvent", batch.firstEvent());
         failure.put("lastEvent", batch.lastEvent());
         failure.put("events", batch.size());
+        if (!batch.contiguous()) {
+            failure.put("eventIndexes", batch.eventIndexes());
+        }
         failure.put("error", error);
         failures.add(failure);
     }
@@ -68,6 +88,11 @@ public class EventsOutcome {
         return storedEvents;
     }
 
+    /** Events the route chose not to store (an edit's filter); known once every batch of the call completed. */
+    public synchronized int droppedEvents() {
+        return events - attemptedEvents;
+    }
+
     public synchronized List<Object> ids() {
         return List.copyOf(ids);
     }
@@ -76,17 +101,23 @@ public class EventsOutcome {
         return List.copyOf(failures);
     }
 
-    /** Every event of the call is in a document MongoDB acknowledged. */
+    /** Every batch of the call is in a document MongoDB acknowledged. */
     public synchronized boolean allStored() {
-        return failures.isEmpty() && storedEvents == events;
+        return failures.isEmpty();
     }
 
-    /** {@code {"events": N, "documents": K, "ids": [...]}} plus, when not all were stored, what failed. */
+    /** {@code {"events": N, "documents": K, "ids": [...]}} plus what was dropped or not stored, if anything. */
     public synchronized Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("events", events);
         map.put("documents", ids.size());
         map.put("ids", ids.stream().map(String::valueOf).toList());
+        if (idsByCollection.size() > 1) {
+            map.put("idsByCollection", new LinkedHashMap<>(idsByCollection));
+        }
+        if (droppedEvents() > 0) {
+            map.put("droppedEvents", droppedEvents());
+        }
         if (events == 0) {
             map.put("detail", "No events: nothing stored");
         }

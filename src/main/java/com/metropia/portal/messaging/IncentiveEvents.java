@@ -8,6 +8,10 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Exchange;
+import org.apache.camel.Navigate;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
+import org.apache.camel.processor.aggregate.AggregateProcessor;
 import org.apache.camel.component.mongodb.MongoDbConstants;
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -70,7 +74,9 @@ public class IncentiveEvents {
     public Document toDocument(Exchange exchange) {
         List<?> batchEvents = exchange.getMessage().getBody(List.class);
         EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
-        exchange.setProperty(BATCH, outcome.nextBatch(batchEvents.size()));
+        List<Integer> indexes = exchange.getProperty(EventBatchAggregationStrategy.EVENT_INDEXES, List.class);
+        String collection = exchange.getMessage().getHeader(MongoDbConstants.COLLECTION, String.class);
+        exchange.setProperty(BATCH, outcome.nextBatch(collection, indexes));
         Document document = new Document("_id", new ObjectId());
         document.append("action", "event");
         document.append("data", batchEvents);
@@ -93,6 +99,40 @@ public class IncentiveEvents {
         String message = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
         exchange.getProperty(OUTCOME, EventsOutcome.class).failed(batch, message);
         LOG.warn("Send event Error: {} not stored: {}", batch, message);
+    }
+
+    /**
+     * Completes, on this thread, every batch of this call still waiting in the route's aggregators: after an edit drops
+     * or re-routes the call's last event, its last batch would otherwise wait for an event that never comes.
+     */
+    public void flush(Exchange exchange, String routeId) {
+        Route route = exchange.getContext().getRoute(routeId);
+        if (route == null) {
+            return;
+        }
+        String call = exchange.getExchangeId();
+        for (AggregateProcessor aggregator : aggregatorsOf(route.navigate(), new ArrayList<>())) {
+            for (String key : aggregator.getAggregationRepository().getKeys()) {
+                if (key.startsWith(call)) {
+                    aggregator.forceCompletionOfGroup(key);
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<AggregateProcessor> aggregatorsOf(Navigate<Processor> node, List<AggregateProcessor> found) {
+        if (node != null && node.hasNext()) {
+            for (Processor processor : node.next()) {
+                if (processor instanceof AggregateProcessor aggregator) {
+                    found.add(aggregator);
+                }
+                if (processor instanceof Navigate<?> children) {
+                    aggregatorsOf((Navigate<Processor>) children, found);
+                }
+            }
+        }
+        return found;
     }
 
     /**
