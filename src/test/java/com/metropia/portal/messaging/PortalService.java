@@ -40,9 +40,9 @@ final class PortalService implements AutoCloseable {
         return properties;
     }
 
-    static PortalService start(Map<String, String> overrides) {
+    static PortalService start(Map<String, String> overrides, Class<?>... configurationsFirst) {
         int httpPort = freePort();
-        Main main = PortalMessagingApplication.createMain();
+        Main main = PortalMessagingApplication.createMain(configurationsFirst);
         main.addOverrideProperty("portal.http.port", String.valueOf(httpPort));
         overrides.forEach(main::addOverrideProperty);
         try {

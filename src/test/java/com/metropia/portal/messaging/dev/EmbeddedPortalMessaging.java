@@ -14,7 +14,8 @@ public final class EmbeddedPortalMessaging {
     }
 
     public static void main(String[] args) throws Exception {
-        Main main = PortalMessagingApplication.createMain(EmbeddedEmulatorsConfiguration.class);
+        Main main = PortalMessagingApplication.createMain(EmbeddedEmulatorsConfiguration.class,
+                RouteReloadConfiguration.class);
         main.configure().setProfile("embedded");
         System.exit(main.run(args));
     }
