@@ -8,10 +8,10 @@ import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.Registry;
 import org.apache.camel.support.service.ServiceSupport;
 import org.apache.camel.util.concurrent.SynchronousExecutorService;
 import org.slf4j.Logger;
@@ -36,54 +36,45 @@ public class PortalConfiguration implements CamelConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(PortalConfiguration.class);
 
-    private final ObjectMapper objectMapper = PortalJson.newObjectMapper();
-
-    @BindToRegistry("portalObjectMapper")
-    public ObjectMapper objectMapper() {
-        return objectMapper;
-    }
-
-    @BindToRegistry("portalJson")
-    public PortalJson portalJson() {
-        return new PortalJson(objectMapper);
-    }
-
-    @BindToRegistry("portalTasks")
-    public PortalTasks portalTasks() {
-        return new PortalTasks(objectMapper);
-    }
-
-    @BindToRegistry("portalEvents")
-    public IncentiveEvents portalEvents() {
-        return new IncentiveEvents();
-    }
-
-    @BindToRegistry("portalHttp")
-    public HttpProblems portalHttp() {
-        return new HttpProblems(objectMapper);
-    }
-
-    /** Runs each completed batch on the thread that split the request, so the caller learns how every batch went. */
-    @BindToRegistry("portalSynchronousExecutor")
-    public SynchronousExecutorService synchronousExecutor() {
-        return new SynchronousExecutorService();
-    }
+    /** Registry name of the mapper; its presence marks the beans as installed. */
+    static final String OBJECT_MAPPER = "portalObjectMapper";
 
     @Override
     public void configure(CamelContext context) throws Exception {
+        install(context);
+    }
+
+    /**
+     * Binds what the routes use, once per context whoever asks first: this configuration class in the stand-alone
+     * service, or the {@code beans} entry of the route files in an application that only includes them.
+     */
+    public static synchronized void install(CamelContext context) throws Exception {
+        Registry registry = context.getRegistry();
+        if (registry.lookupByName(OBJECT_MAPPER) != null) {
+            return;
+        }
+        ObjectMapper mapper = PortalJson.newObjectMapper();
         PropertiesComponent properties = context.getPropertiesComponent();
-        SqsClient sqs = context.getRegistry().findSingleByType(SqsClient.class);
+        // The clients first: a missing setting stops the start before anything is bound.
+        SqsClient sqs = registry.findSingleByType(SqsClient.class);
         if (sqs == null) {
             sqs = newSqsClient(properties);
-            context.getRegistry().bind("portalSqsClient", sqs);
+            registry.bind("portalSqsClient", sqs);
             closeOnStop(context, sqs);
         }
         resolveQueueUrl(properties, sqs);
-        if (context.getRegistry().findSingleByType(MongoClient.class) == null) {
+        if (registry.findSingleByType(MongoClient.class) == null) {
             MongoClient mongo = newMongoClient(properties);
-            context.getRegistry().bind("portalMongoClient", mongo);
+            registry.bind("portalMongoClient", mongo);
             closeOnStop(context, mongo);
         }
+        registry.bind("portalJson", new PortalJson(mapper));
+        registry.bind("portalTasks", new PortalTasks(mapper));
+        registry.bind("portalEvents", new IncentiveEvents());
+        registry.bind("portalHttp", new HttpProblems(mapper));
+        // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
+        registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
+        registry.bind(OBJECT_MAPPER, mapper);
     }
 
     static SqsClient newSqsClient(PropertiesComponent properties) {
