@@ -23,10 +23,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * An existing camel-main application ({@link HostApplication}, its own properties) that embeds the routes packed in
- * the jar, without HTTP, and brings its own SQS and MongoDB clients.
+ * the built jar (this test runs after {@code package}, with the jar instead of target/classes), without HTTP, and
+ * brings its own SQS and MongoDB clients.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HostApplicationTest {
+class HostApplicationIT {
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private final String queueUrl = emulators.createQueue("host-app");
@@ -52,6 +53,13 @@ class HostApplicationTest {
         host.stop();
         hostSqs.close();
         hostMongo.close();
+    }
+
+    @Test
+    void should_load_the_routes_from_the_built_jar() {
+        assertThat(HostApplication.class.getClassLoader().getResource("portal-messaging/routes/events.camel.yaml"))
+                .hasProtocol("jar")
+                .asString().endsWith("/target/portal-messaging.jar!/portal-messaging/routes/events.camel.yaml");
     }
 
     @Test
