@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts the emulators before the portal configuration connects to them, on the ports of the {@code portal.dev.*}
- * properties, creates the queue, and says how to look inside with the usual tools.
+ * properties, points the service at them, creates the queue, and says how to look inside with the usual tools.
  */
 public class EmbeddedEmulatorsConfiguration implements CamelConfiguration {
 
@@ -32,6 +32,8 @@ public class EmbeddedEmulatorsConfiguration implements CamelConfiguration {
                 emulators.close();
             }
         });
+        properties.addOverrideProperty("portal.sqs.endpoint", emulators.sqsEndpoint());
+        properties.addOverrideProperty("portal.mongodb.uri", emulators.mongoUri());
         String queueUrl = emulators.createQueue(queue);
         LOG.info("""
 
