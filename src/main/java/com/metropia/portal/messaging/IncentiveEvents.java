@@ -45,14 +45,22 @@ public class IncentiveEvents {
      */
     public List<Map<String, Object>> toEvents(JsonNode events) {
         List<Map<String, Object>> list = new ArrayList<>(events.size());
+        List<Map<String, Object>> errors = new ArrayList<>();
         for (JsonNode event : events) {
             Map<String, Object> entry = new LinkedHashMap<>();
             List<String> userIds = new ArrayList<>(event.get("userIds").size());
             event.get("userIds").forEach(id -> userIds.add(id.asText()));
             entry.put("userIds", userIds);
             entry.put("eventName", event.get("eventName").textValue());
-            entry.put("eventMeta", PortalJson.toPlainValue(event.get("eventMeta")));
+            try {
+                entry.put("eventMeta", PortalJson.toPlainValue(event.get("eventMeta")));
+            } catch (IllegalArgumentException e) {
+                errors.add(Map.of("index", list.size(), "field", "eventMeta", "message", e.getMessage()));
+            }
             list.add(entry);
+        }
+        if (!errors.isEmpty()) {
+            throw new InvalidRequestException("The request holds numbers MongoDB cannot store: " + errors, errors);
         }
         return list;
     }

@@ -69,7 +69,13 @@ public class PortalConfiguration implements CamelConfiguration {
             closeOnStop(context, mongo);
         }
         registry.bind("portalJson", new PortalJson(mapper));
-        registry.bind("portalTasks", new PortalTasks(mapper));
+        int maxMessageBytes = intProperty(properties, "portal.sqs.max-message-bytes", PortalTasks.SQS_MAX_MESSAGE_BYTES);
+        if (maxMessageBytes < 1 || maxMessageBytes > PortalTasks.SQS_MAX_MESSAGE_BYTES) {
+            throw new IllegalStateException("portal.sqs.max-message-bytes must be between 1 and "
+                                            + PortalTasks.SQS_MAX_MESSAGE_BYTES + " (the SQS limit), not "
+                                            + maxMessageBytes);
+        }
+        registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
         registry.bind("portalEvents", new IncentiveEvents());
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.

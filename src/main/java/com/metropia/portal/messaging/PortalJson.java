@@ -89,7 +89,8 @@ public class PortalJson {
 
     /**
      * A JSON tree as the plain Java values MongoDB stores: objects as ordered maps, arrays as lists, whole numbers as
-     * int or long, other numbers as double (the BSON types the Python portal wrote).
+     * int or long, other numbers as double (the BSON types the Python portal wrote). A number none of them can hold
+     * is an {@link IllegalArgumentException}.
      */
     public static Object toPlainValue(JsonNode node) {
         if (node.isObject()) {
@@ -115,10 +116,14 @@ public class PortalJson {
             if (node.canConvertToLong()) {
                 return node.longValue();
             }
-            return node.doubleValue();
+            throw new IllegalArgumentException("the number " + node.asText() + " is beyond a 64-bit integer");
         }
         if (node.isNumber()) {
-            return node.doubleValue();
+            double value = node.doubleValue();
+            if (Double.isInfinite(value)) {
+                throw new IllegalArgumentException("the number " + node.asText() + " is beyond a double");
+            }
+            return value;
         }
         return null;
     }

@@ -15,10 +15,15 @@ import org.apache.camel.component.aws2.sqs.Sqs2Constants;
  */
 public class PortalTasks {
 
-    private final ObjectMapper mapper;
+    /** The largest message SQS takes, in bytes (1 MiB). */
+    public static final int SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
-    public PortalTasks(ObjectMapper mapper) {
+    private final ObjectMapper mapper;
+    private final int maxMessageBytes;
+
+    public PortalTasks(ObjectMapper mapper, int maxMessageBytes) {
         this.mapper = mapper;
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     /**
@@ -29,7 +34,14 @@ public class PortalTasks {
         ObjectNode message = mapper.createObjectNode();
         message.set("action", task.get("action"));
         message.set("data", task.get("data"));
-        return mapper.writeValueAsString(message);
+        String body = mapper.writeValueAsString(message);
+        int bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > maxMessageBytes) {
+            throw new PayloadTooLargeException("The task is " + bytes + " bytes as an SQS message; the limit is "
+                                               + maxMessageBytes + " bytes (portal.sqs.max-message-bytes; SQS takes"
+                                               + " at most 1 MiB)");
+        }
+        return body;
     }
 
     /** What the caller gets back: the identifiers SQS gave the message (and its sequence number on a FIFO queue). */
