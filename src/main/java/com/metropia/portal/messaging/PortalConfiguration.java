@@ -45,8 +45,9 @@ public class PortalConfiguration implements CamelConfiguration {
     }
 
     /**
-     * Binds what the routes use, once per context (the stand-alone service and the lint may both ask). It runs as a
-     * configuration class, after the application's own beans are bound, so that its clients win.
+     * Binds what the routes use, once per context, whoever asks first: this configuration class in the stand-alone
+     * service, or {@link PortalMessagingBeans} (declared in the route files) in an application that only includes the
+     * routes. Either way it runs after the application's own beans are bound, so that its clients win.
      */
     public static synchronized void install(CamelContext context) throws Exception {
         Registry registry = context.getRegistry();

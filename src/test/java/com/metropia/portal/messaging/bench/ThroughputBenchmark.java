@@ -2,8 +2,6 @@ package com.metropia.portal.messaging.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -90,7 +88,7 @@ public final class ThroughputBenchmark {
 
     private static Main startService(EmbeddedEmulators emulators, String queueUrl) {
         Main main = PortalMessagingApplication.createMain();
-        Map.of("portal.http.port", String.valueOf(freePort()),
+        Map.of("portal.http.port", String.valueOf(EmbeddedEmulators.freePort("127.0.0.1")),
                 "portal.sqs.endpoint", emulators.sqsEndpoint(),
                 "portal.sqs.region", EmbeddedEmulators.REGION,
                 "portal.sqs.access-key", EmbeddedEmulators.ACCESS_KEY,
@@ -170,14 +168,5 @@ public final class ThroughputBenchmark {
                     .append(i).append("\",\"distance\":5.2,\"duration\":1800}}");
         }
         return body.append(']').toString();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -176,7 +176,8 @@ public final class EmbeddedEmulators implements AutoCloseable {
         }
     }
 
-    private static int freePort(String host) {
+    /** A port free on the host now (for a server started right after). */
+    public static int freePort(String host) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress(host, 0));
             return socket.getLocalPort();
