@@ -90,7 +90,7 @@ public class HttpProblems {
         return false;
     }
 
-    private static String title(int status) {
+    static String title(int status) {
         return switch (status) {
             case 400 -> "Bad Request";
             case 404 -> "Not Found";

@@ -10,8 +10,10 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
+import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceSupport;
 import org.apache.camel.util.concurrent.SynchronousExecutorService;
 import org.slf4j.Logger;
@@ -82,7 +84,20 @@ public class PortalConfiguration implements CamelConfiguration {
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
         registry.bind(OBJECT_MAPPER, mapper);
+        // The HTTP server is optional (an embedding application may run none): only then are its errors dressed.
+        if (context.getClassResolver().resolveClass(VERTX_ROUTER) != null) {
+            context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
+                @Override
+                public void notify(CamelEvent event) {
+                    if (event instanceof CamelEvent.CamelContextStartedEvent) {
+                        VertxErrorPages.install(context, mapper);
+                    }
+                }
+            });
+        }
     }
+
+    private static final String VERTX_ROUTER = "org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter";
 
     static SqsClient newSqsClient(PropertiesComponent properties) {
         SqsClientBuilder builder = SqsClient.builder()

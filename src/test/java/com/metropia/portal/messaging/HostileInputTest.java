@@ -67,6 +67,20 @@ class HostileInputTest extends PortalTestSupport {
         assertThat(receiveAll(0)).isEmpty();
     }
 
+    @Test
+    void should_answer_404_as_a_problem_for_an_unknown_path() throws Exception {
+        assertProblem(postJson("/api/task", "{\"action\":\"a\",\"data\":{}}"), 404, "/api/task");
+        assertProblem(send(HttpRequest.newBuilder(service.uri("/")).GET()), 404, "POST /api/tasks");
+    }
+
+    @Test
+    void should_answer_413_as_a_problem_for_a_body_over_the_server_limit() throws Exception {
+        String events = "[" + "{\"userIds\":[\"1\"],\"eventName\":\"x\",\"eventMeta\":{\"pad\":\"%s\"}},"
+                .formatted("x".repeat(1000)).repeat(11_000) + "{\"userIds\":[\"1\"],\"eventName\":\"x\",\"eventMeta\":{}}]";
+
+        assertProblem(postJson("/api/events", events), 413, "camel.server.max-body-size");
+    }
+
     private void assertProblem(HttpResponse<String> response, int status, String detail) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");

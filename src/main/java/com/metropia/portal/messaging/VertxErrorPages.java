@@ -1,0 +1,48 @@
+package com.metropia.portal.messaging;
+
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * Errors the HTTP server answers before any route runs (an unknown path, a body over {@code camel.server.max-body-size})
+ * as {@code application/problem+json}, like the routes' own errors, instead of Vert.x's plain text.
+ */
+final class VertxErrorPages {
+
+    private VertxErrorPages() {
+    }
+
+    static void install(CamelContext context, ObjectMapper mapper) {
+        for (VertxPlatformHttpRouter router : context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
+            // after every route of the server: what reaches it matched none
+            router.route().last().handler(routing -> answer(routing, mapper, 404,
+                    "No resource at " + routing.request().path() + ": the API takes POST /api/tasks and POST /api/events"));
+            // the body handler of a route fails the request with 413; the server's own answer would be plain text
+            router.route().failureHandler(routing -> {
+                if (routing.statusCode() == 413) {
+                    answer(routing, mapper, 413, "The body is larger than the server takes (camel.server.max-body-size)");
+                } else {
+                    routing.next();
+                }
+            });
+        }
+    }
+
+    private static void answer(RoutingContext routing, ObjectMapper mapper, int status, String detail) {
+        if (routing.response().ended()) {
+            return;
+        }
+        try {
+            routing.response().setStatusCode(status)
+                    .putHeader("Content-Type", HttpProblems.PROBLEM_JSON)
+                    .end(mapper.writeValueAsString(Map.of("type", "about:blank", "title", HttpProblems.title(status),
+                            "status", status, "detail", detail)));
+        } catch (Exception e) {
+            routing.response().setStatusCode(status).end();
+        }
+    }
+}
