@@ -59,6 +59,10 @@ public class HttpProblems {
         if (status == 405) {
             exchange.getMessage().setHeader("Allow", "POST");
         }
+        if (status == 503) {
+            exchange.getMessage().setHeader("Retry-After", exchange.getContext()
+                    .resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}"));
+        }
         exchange.getMessage().setBody(mapper.writeValueAsString(problem));
     }
 

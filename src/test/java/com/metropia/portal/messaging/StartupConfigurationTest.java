@@ -35,6 +35,20 @@ class StartupConfigurationTest {
     }
 
     @Test
+    void should_not_log_the_password_of_the_mongodb_uri() {
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
+        properties.put("portal.mongodb.uri", "mongodb://portal:s3cret-pw@127.0.0.1:" + emulators.mongoPort() + "/");
+        try (CapturedLogs logs = CapturedLogs.of("org.apache.camel", org.apache.logging.log4j.Level.INFO);
+             CapturedLogs ours = CapturedLogs.of("com.metropia", org.apache.logging.log4j.Level.INFO)) {
+            PortalService.start(properties).close();
+
+            assertThat(logs.lines()).anySatisfy(line -> assertThat(line).contains("portal.mongodb.uri = xxxxxx"));
+            assertThat(logs.lines()).noneSatisfy(line -> assertThat(line).contains("s3cret-pw"));
+            assertThat(ours.lines()).noneSatisfy(line -> assertThat(line).contains("s3cret-pw"));
+        }
+    }
+
+    @Test
     void should_refuse_unacknowledged_writes() {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.put("portal.mongodb.uri", emulators.mongoUri() + "/?w=0");

@@ -38,6 +38,7 @@ class UnavailableBackendsTest {
 
             assertThat(response.statusCode()).isEqualTo(503);
             assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
             JsonNode problem = JSON.readTree(response.body());
             assertThat(problem.get("events").asInt()).isEqualTo(2);
             assertThat(problem.get("storedEvents").asInt()).isZero();
@@ -65,6 +66,7 @@ class UnavailableBackendsTest {
 
             assertThat(response.statusCode()).isEqualTo(503);
             assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
             assertThat(JSON.readTree(response.body()).get("detail").asText()).startsWith("The task was not queued");
         }
     }
