@@ -58,7 +58,13 @@ public class PortalConfiguration implements CamelConfiguration {
         }
         ObjectMapper mapper = PortalJson.newObjectMapper();
         PropertiesComponent properties = context.getPropertiesComponent();
-        // The clients first: a missing setting stops the start before anything is bound.
+        // Settings and clients first: a missing or wrong setting stops the start before anything is bound.
+        int maxMessageBytes = intProperty(properties, "portal.sqs.max-message-bytes", PortalTasks.SQS_MAX_MESSAGE_BYTES);
+        if (maxMessageBytes < 1 || maxMessageBytes > PortalTasks.SQS_MAX_MESSAGE_BYTES) {
+            throw new IllegalStateException("portal.sqs.max-message-bytes must be between 1 and "
+                                            + PortalTasks.SQS_MAX_MESSAGE_BYTES + " (the SQS limit), not "
+                                            + maxMessageBytes);
+        }
         SqsClient sqs = registry.findSingleByType(SqsClient.class);
         if (sqs == null) {
             sqs = newSqsClient(properties);
@@ -72,12 +78,6 @@ public class PortalConfiguration implements CamelConfiguration {
             closeOnStop(context, mongo);
         }
         registry.bind("portalJson", new PortalJson(mapper));
-        int maxMessageBytes = intProperty(properties, "portal.sqs.max-message-bytes", PortalTasks.SQS_MAX_MESSAGE_BYTES);
-        if (maxMessageBytes < 1 || maxMessageBytes > PortalTasks.SQS_MAX_MESSAGE_BYTES) {
-            throw new IllegalStateException("portal.sqs.max-message-bytes must be between 1 and "
-                                            + PortalTasks.SQS_MAX_MESSAGE_BYTES + " (the SQS limit), not "
-                                            + maxMessageBytes);
-        }
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
         registry.bind("portalEvents", new IncentiveEvents());
         registry.bind("portalHttp", new HttpProblems(mapper));
