@@ -41,6 +41,8 @@ public class EventsOutcome {
     }
 
     private final int events;
+    private final String idPrefix;
+    private final String database;
     private final List<Object> ids = new ArrayList<>();
     private final Map<String, List<String>> idsByCollection = new LinkedHashMap<>();
     private final List<Map<String, Object>> failures = new ArrayList<>();
@@ -48,8 +50,23 @@ public class EventsOutcome {
     private int attemptedEvents;
     private int storedEvents;
 
-    public EventsOutcome(int events) {
+    /**
+     * @param idPrefix with an Idempotency-Key, the start of every batch document id of the call (the batch index
+     *                 follows); null otherwise
+     * @param database the MongoDB database of the call
+     */
+    public EventsOutcome(int events, String idPrefix, String database) {
         this.events = events;
+        this.idPrefix = idPrefix;
+        this.database = database;
+    }
+
+    public String database() {
+        return database;
+    }
+
+    public String idPrefix() {
+        return idPrefix;
     }
 
     /** The next batch of the call; batches are numbered in the order they complete. */

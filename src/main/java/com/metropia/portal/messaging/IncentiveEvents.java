@@ -7,6 +7,12 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
 import org.apache.camel.Exchange;
 import org.apache.camel.Navigate;
 import org.apache.camel.Processor;
@@ -29,7 +35,16 @@ public class IncentiveEvents {
     /** Exchange property holding the {@link EventsOutcome.Batch} being stored. */
     public static final String BATCH = "portalEventsBatch";
 
+    /** Header of a retried request: the same key and events never store a batch twice. */
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
     private static final Logger LOG = LoggerFactory.getLogger("portal.events");
+
+    private final ObjectMapper mapper;
+
+    public IncentiveEvents(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
 
     /** The events of a request: a JSON array, or the array under {@code "events"} of an object. */
     public JsonNode request(JsonNode body) {
@@ -65,8 +80,34 @@ public class IncentiveEvents {
         return list;
     }
 
-    public EventsOutcome newOutcome(List<?> events) {
-        return new EventsOutcome(events.size());
+    /**
+     * The outcome of this call. With an {@code Idempotency-Key} header, batch documents get ids derived from the key,
+     * the request and the batch index, so a retry stores nothing twice; a key already used for other events is refused.
+     */
+    public EventsOutcome newOutcome(Exchange exchange, String database, String collection) throws Exception {
+        List<?> events = exchange.getMessage().getBody(List.class);
+        String key = exchange.getMessage().getHeader(IDEMPOTENCY_KEY, String.class);
+        if (key == null || key.isBlank()) {
+            return new EventsOutcome(events.size(), null, database);
+        }
+        if (key.length() > 255) {
+            throw new InvalidRequestException("The Idempotency-Key is longer than 255 characters");
+        }
+        String prefix = sha256(key).substring(0, 24) + "-";
+        String idPrefix = prefix + sha256(mapper.writeValueAsString(events)).substring(0, 24) + "-";
+        MongoClient mongo = exchange.getContext().getRegistry().findSingleByType(MongoClient.class);
+        Document earlier = mongo == null ? null : mongo.getDatabase(database).getCollection(collection)
+                .find(Filters.regex("_id", "^" + prefix)).projection(Projections.include("_id")).first();
+        if (earlier != null && !String.valueOf(earlier.get("_id")).startsWith(idPrefix)) {
+            throw new IdempotencyConflictException("The Idempotency-Key was already used for other events: send these"
+                                                   + " with a new key");
+        }
+        return new EventsOutcome(events.size(), idPrefix, database);
+    }
+
+    private static String sha256(String text) throws java.security.NoSuchAlgorithmException {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     /** For the log line: {@code 123,456}. */
@@ -85,11 +126,30 @@ public class IncentiveEvents {
         List<Integer> indexes = exchange.getProperty(EventBatchAggregationStrategy.EVENT_INDEXES, List.class);
         String collection = exchange.getMessage().getHeader(MongoDbConstants.COLLECTION, String.class);
         exchange.setProperty(BATCH, outcome.nextBatch(collection, indexes));
-        Document document = new Document("_id", new ObjectId());
+        EventsOutcome.Batch batch = exchange.getProperty(BATCH, EventsOutcome.Batch.class);
+        Object id = outcome.idPrefix() == null ? new ObjectId() : outcome.idPrefix() + batch.index();
+        Document document = new Document("_id", id);
         document.append("action", "event");
         document.append("data", batchEvents);
         document.append("created_at", new Date());
         return document;
+    }
+
+    /** The duplicate may be on another unique index: only a document with this id proves the batch stored. */
+    private static boolean exists(Exchange exchange, EventsOutcome outcome, Object id) {
+        MongoClient mongo = exchange.getContext().getRegistry().findSingleByType(MongoClient.class);
+        String collection = exchange.getMessage().getHeader(MongoDbConstants.COLLECTION, String.class);
+        return mongo != null && mongo.getDatabase(outcome.database()).getCollection(collection)
+                .find(Filters.eq("_id", id)).first() != null;
+    }
+
+    private static boolean isDuplicateKey(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof MongoWriteException write && write.getError().getCategory() == ErrorCategory.DUPLICATE_KEY) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** MongoDB acknowledged the insert of the batch's document. */
@@ -104,6 +164,14 @@ public class IncentiveEvents {
     public void failed(Exchange exchange) {
         EventsOutcome.Batch batch = exchange.getProperty(BATCH, EventsOutcome.Batch.class);
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
+        Object id = exchange.getMessage().getBody(Document.class).get("_id");
+        if (outcome.idPrefix() != null && isDuplicateKey(error) && exists(exchange, outcome, id)) {
+            // an earlier try with the same key and events stored this very batch
+            outcome.stored(batch, id);
+            LOG.info("{} was already stored as document {} (same Idempotency-Key)", batch, id);
+            return;
+        }
         String message = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
         exchange.getProperty(OUTCOME, EventsOutcome.class).failed(batch, message);
         LOG.warn("Send event Error: {} not stored: {}", batch, message);

@@ -79,7 +79,7 @@ public class PortalConfiguration implements CamelConfiguration {
         }
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
-        registry.bind("portalEvents", new IncentiveEvents());
+        registry.bind("portalEvents", new IncentiveEvents(mapper));
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());

@@ -1,0 +1,96 @@
+package com.metropia.portal.messaging;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Events sent again with the same Idempotency-Key are never stored twice; the key cannot be reused for other events.
+ */
+class IdempotencyTest extends PortalTestSupport {
+
+    @Test
+    void should_store_1200_events_once_when_the_same_request_is_sent_twice() throws Exception {
+        String body = events(1200, "r1");
+
+        HttpResponse<String> first = postWithKey("key-1", body);
+        HttpResponse<String> second = postWithKey("key-1", body);
+
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(second.statusCode()).isEqualTo(201);
+        assertThat(json(second).get("ids")).isEqualTo(json(first).get("ids"));
+        assertThat(sendEvent().countDocuments()).isEqualTo(3);
+    }
+
+    @Test
+    void should_store_only_the_missing_batch_when_a_partly_failed_request_is_retried() throws Exception {
+        // batch 1 (events 500-999) is refused by MongoDB the first time: a unique index on the event names, and an
+        // earlier document that holds event 700's name
+        StringBuilder events = new StringBuilder("[");
+        for (int i = 0; i < 1200; i++) {
+            events.append(i == 0 ? "" : ",").append("{\"userIds\":[\"u").append(i).append("\"],\"eventName\":\"")
+                    .append(i == 700 ? "poison" : "unique_" + i).append("\",\"eventMeta\":{\"seq\":").append(i).append("}}");
+        }
+        String poisoned = events.append(']').toString();
+        sendEvent().createIndex(Indexes.ascending("data.eventName"), new IndexOptions().unique(true));
+        sendEvent().insertOne(new Document("action", "blocker")
+                .append("data", List.of(new Document("eventName", "poison"))));
+
+        HttpResponse<String> first = postWithKey("key-2", poisoned);
+        assertThat(first.statusCode()).isEqualTo(503);
+        assertThat(json(first).get("documents").asInt()).isEqualTo(2);
+        sendEvent().dropIndexes();
+        sendEvent().deleteMany(new Document("action", "blocker"));
+
+        HttpResponse<String> retry = postWithKey("key-2", poisoned);
+
+        assertThat(retry.statusCode()).as(retry.body()).isEqualTo(201);
+        JsonNode reply = json(retry);
+        assertThat(reply.get("documents").asInt()).isEqualTo(3);
+        List<Document> stored = storedDocuments();
+        assertThat(stored).extracting(d -> d.getList("data", Object.class).size())
+                .containsExactlyInAnyOrder(500, 500, 200);
+        List<String> ids = new ArrayList<>();
+        reply.get("ids").forEach(id -> ids.add(id.asText()));
+        assertThat(stored).extracting(d -> String.valueOf(d.get("_id"))).containsExactlyInAnyOrderElementsOf(ids);
+    }
+
+    @Test
+    void should_answer_409_and_store_nothing_when_the_key_comes_back_with_other_events() throws Exception {
+        assertThat(postWithKey("key-3", events(3, "first")).statusCode()).isEqualTo(201);
+
+        HttpResponse<String> other = postWithKey("key-3", events(3, "second"));
+
+        assertThat(other.statusCode()).isEqualTo(409);
+        assertThat(other.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(json(other).get("detail").asText()).contains("Idempotency-Key");
+        assertThat(sendEvent().countDocuments()).isEqualTo(1);
+    }
+
+    @Test
+    void should_honour_the_key_from_a_java_caller_of_direct_events() throws Exception {
+        String body = events(2, "java");
+
+        Object first = service.producer().requestBodyAndHeader("direct:events", body, "Idempotency-Key", "key-4");
+        Object second = service.producer().requestBodyAndHeader("direct:events", body, "Idempotency-Key", "key-4");
+
+        assertThat(second).isEqualTo(first);
+        assertThat(sendEvent().countDocuments()).isEqualTo(1);
+    }
+
+    private HttpResponse<String> postWithKey(String key, String body) throws Exception {
+        return send(HttpRequest.newBuilder(service.uri("/api/events"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+}
