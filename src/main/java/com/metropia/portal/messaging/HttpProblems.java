@@ -82,6 +82,9 @@ public class HttpProblems {
         if (status >= 500 && status != 503) {
             return "Internal error: " + error.getClass().getSimpleName() + ". Nothing is known to be stored";
         }
+        if (status == 503) {
+            return "Nothing was done: a service behind the API did not answer (" + error.getMessage() + ")";
+        }
         return error.getMessage();
     }
 

@@ -80,6 +80,10 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
         registry.bind("portalEvents", new IncentiveEvents(mapper));
+        registry.bind("portalTaskKeys", new TaskKeys(
+                optional(properties, "portal.mongodb.database").orElse("portal"),
+                optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
+                java.time.Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60))));
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());

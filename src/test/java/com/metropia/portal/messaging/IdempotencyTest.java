@@ -2,6 +2,7 @@ package com.metropia.portal.messaging;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -87,8 +88,57 @@ class IdempotencyTest extends PortalTestSupport {
         assertThat(sendEvent().countDocuments()).isEqualTo(1);
     }
 
+    @Test
+    void should_send_a_task_once_and_answer_the_retry_with_the_same_message_id() throws Exception {
+        String task = "{\"action\":\"process_payment\",\"data\":{\"payment_id\":\"pay_1\"}}";
+
+        HttpResponse<String> first = postWithKey("/api/tasks", "task-key-1", task);
+        HttpResponse<String> retry = postWithKey("/api/tasks", "task-key-1", task);
+
+        assertThat(first.statusCode()).isEqualTo(202);
+        assertThat(retry.statusCode()).isEqualTo(202);
+        assertThat(json(retry).get("messageId")).isEqualTo(json(first).get("messageId"));
+        assertThat(receiveAll(2, Duration.ofSeconds(3))).singleElement()
+                .satisfies(message -> assertThat(message.messageId()).isEqualTo(json(first).get("messageId").asText()));
+    }
+
+    @Test
+    void should_answer_409_when_a_task_key_comes_back_with_another_task() throws Exception {
+        assertThat(postWithKey("/api/tasks", "task-key-2", "{\"action\":\"a\",\"data\":{}}").statusCode())
+                .isEqualTo(202);
+
+        HttpResponse<String> other = postWithKey("/api/tasks", "task-key-2", "{\"action\":\"b\",\"data\":{}}");
+
+        assertThat(other.statusCode()).isEqualTo(409);
+        assertThat(receiveAll(2, Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void should_free_the_task_key_when_sqs_did_not_take_the_task_so_a_retry_goes_through() throws Exception {
+        String task = "{\"action\":\"a\",\"data\":{\"n\":3}}";
+        String dead = "http://127.0.0.1:" + PortalService.freePort();
+        var properties = PortalService.emulatorProperties(emulators, queueUrl, database);
+        properties.put("portal.sqs.endpoint", dead);
+        properties.put("portal.sqs.queue-url", dead + "/000000000000/gone");
+        try (PortalService withoutSqs = PortalService.start(properties)) {
+            HttpResponse<String> failed = send(HttpRequest.newBuilder(withoutSqs.uri("/api/tasks"))
+                    .header("Content-Type", "application/json").header("Idempotency-Key", "task-key-3")
+                    .POST(HttpRequest.BodyPublishers.ofString(task)));
+            assertThat(failed.statusCode()).isEqualTo(503);
+        }
+
+        HttpResponse<String> retry = postWithKey("/api/tasks", "task-key-3", task);
+
+        assertThat(retry.statusCode()).as(retry.body()).isEqualTo(202);
+        assertThat(receiveAll(1)).singleElement().satisfies(message -> assertThat(message.body()).isEqualTo(task));
+    }
+
     private HttpResponse<String> postWithKey(String key, String body) throws Exception {
-        return send(HttpRequest.newBuilder(service.uri("/api/events"))
+        return postWithKey("/api/events", key, body);
+    }
+
+    private HttpResponse<String> postWithKey(String path, String key, String body) throws Exception {
+        return send(HttpRequest.newBuilder(service.uri(path))
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString(body)));

@@ -116,8 +116,13 @@ abstract class PortalTestSupport {
 
     /** Every message now in the queue, received with all their attributes (and left in flight). */
     protected List<Message> receiveAll(int expected) {
+        return receiveAll(expected, Duration.ofSeconds(10));
+    }
+
+    /** What arrives within the time given, or sooner once the expected number is in. */
+    protected List<Message> receiveAll(int expected, Duration within) {
         List<Message> messages = new ArrayList<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long deadline = System.nanoTime() + within.toNanos();
         while (messages.size() < expected && System.nanoTime() < deadline) {
             messages.addAll(sqs.receiveMessage(b -> b.queueUrl(queueUrl)
                     .maxNumberOfMessages(10)
