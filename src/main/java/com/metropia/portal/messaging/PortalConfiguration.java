@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,9 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.SqsClientBuilder;
@@ -109,7 +113,9 @@ public class PortalConfiguration implements CamelConfiguration {
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .maxConnections(intProperty(properties, "portal.sqs.max-connections", 50)))
                 .region(region(properties))
-                .overrideConfiguration(config -> config.addExecutionInterceptor(new SendMessageResults()));
+                .overrideConfiguration(config -> config
+                        .addExecutionInterceptor(new SendMessageResults())
+                        .retryStrategy(retryStrategy(properties)));
         optional(properties, "portal.sqs.endpoint").ifPresent(endpoint -> builder.endpointOverride(URI.create(endpoint)));
         var accessKey = optional(properties, "portal.sqs.access-key");
         var secretKey = optional(properties, "portal.sqs.secret-key");
@@ -123,6 +129,24 @@ public class PortalConfiguration implements CamelConfiguration {
                     StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey.get(), secretKey.get())));
         }
         return builder.build();
+    }
+
+    /**
+     * Bounded retries of throttled, failed or unreachable calls, with exponential backoff and jitter: by default 4
+     * attempts, waits from 200 ms up to 2 s, a few seconds in all before the caller is told the task was not queued.
+     */
+    private static RetryStrategy retryStrategy(PropertiesComponent properties) {
+        int attempts = intProperty(properties, "portal.sqs.max-attempts", 4);
+        if (attempts < 1) {
+            throw new IllegalStateException("portal.sqs.max-attempts must be at least 1, not " + attempts);
+        }
+        Duration base = Duration.ofMillis(intProperty(properties, "portal.sqs.retry-base-delay-ms", 200));
+        Duration max = Duration.ofMillis(intProperty(properties, "portal.sqs.retry-max-delay-ms", 2000));
+        return AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                .maxAttempts(attempts)
+                .backoffStrategy(BackoffStrategy.exponentialDelay(base, max))
+                .throttlingBackoffStrategy(BackoffStrategy.exponentialDelay(base, max))
+                .build();
     }
 
     private static Region region(PropertiesComponent properties) {

@@ -71,6 +71,22 @@ class UnavailableBackendsTest {
         }
     }
 
+    @Test
+    void should_try_sqs_the_configured_number_of_times_before_giving_up() throws Exception {
+        String deadEndpoint = "http://127.0.0.1:" + PortalService.freePort();
+        Map<String, String> properties = PortalService.emulatorProperties(emulators,
+                deadEndpoint + "/000000000000/portal-tasks", "portal_unavailable");
+        properties.put("portal.sqs.endpoint", deadEndpoint);
+        properties.put("portal.sqs.queue-url", deadEndpoint + "/000000000000/portal-tasks");
+        properties.put("portal.sqs.max-attempts", "2");
+        try (PortalService service = PortalService.start(properties)) {
+            HttpResponse<String> response = post(service, "/api/tasks", "{\"action\":\"a\",\"data\":{}}");
+
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(JSON.readTree(response.body()).get("detail").asText()).contains("SDK Attempt Count: 2");
+        }
+    }
+
     private HttpResponse<String> post(PortalService service, String path, String body)
             throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(service.uri(path))
