@@ -9,6 +9,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mongodb.ErrorCategory;
+import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.model.Filters;
@@ -20,6 +21,8 @@ import org.apache.camel.Route;
 import org.apache.camel.processor.aggregate.AggregateProcessor;
 import org.apache.camel.component.mongodb.MongoDbConstants;
 import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.Codec;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,8 +87,10 @@ public class IncentiveEvents {
      * The outcome of this call. With an {@code Idempotency-Key} header, batch documents get ids derived from the key,
      * the request and the batch index, so a retry stores nothing twice; a key already used for other events is refused.
      */
-    public EventsOutcome newOutcome(Exchange exchange, String database, String collection) throws Exception {
+    public EventsOutcome newOutcome(Exchange exchange, String database, String collection, int batchSize)
+            throws Exception {
         List<?> events = exchange.getMessage().getBody(List.class);
+        requireBatchesFitMongo(events, batchSize);
         String key = exchange.getMessage().getHeader(IDEMPOTENCY_KEY, String.class);
         if (key == null || key.isBlank()) {
             return new EventsOutcome(events.size(), null, database);
@@ -103,6 +108,34 @@ public class IncentiveEvents {
                                                    + " with a new key");
         }
         return new EventsOutcome(events.size(), idPrefix, database);
+    }
+
+    /** MongoDB stores at most 16 MiB in one document; the envelope of a batch document takes a little of it. */
+    static final int MAX_BATCH_BYTES = 16 * 1024 * 1024 - 16 * 1024;
+
+    /**
+     * Refuses, before anything is stored, a request whose batches (consecutive runs of batchSize events) would not fit
+     * in a MongoDB document: the insert would otherwise fail inside MongoDB after earlier batches were stored.
+     */
+    @SuppressWarnings("unchecked")
+    private static void requireBatchesFitMongo(List<?> events, int batchSize) {
+        Codec<Document> codec = MongoClientSettings.getDefaultCodecRegistry().get(Document.class);
+        long batchBytes = 0;
+        for (int i = 0; i < events.size(); i++) {
+            if (i % batchSize == 0) {
+                batchBytes = 0;
+            }
+            // the event as a document, plus its array index key and type byte in data
+            batchBytes += new RawBsonDocument(new Document((Map<String, Object>) events.get(i)), codec)
+                    .getByteBuffer().remaining() + 8;
+            if (batchBytes > MAX_BATCH_BYTES) {
+                int batch = i / batchSize;
+                throw new PayloadTooLargeException("Batch " + batch + " (from event " + batch * batchSize
+                                                   + ") would pass " + MAX_BATCH_BYTES + " bytes at event " + i
+                                                   + ", more than MongoDB stores in one document (16 MiB):"
+                                                   + " send fewer or smaller events");
+            }
+        }
     }
 
     private static String sha256(String text) throws java.security.NoSuchAlgorithmException {

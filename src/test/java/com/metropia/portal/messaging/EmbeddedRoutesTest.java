@@ -80,6 +80,23 @@ class EmbeddedRoutesTest extends PortalTestSupport {
     }
 
     @Test
+    void should_refuse_before_storing_anything_a_batch_that_would_pass_the_16_mib_of_a_mongodb_document() {
+        List<Map<String, Object>> events = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> event = event("trip_completed", i);
+            event.put("eventMeta", Map.of("blob", "x".repeat(i == 0 ? 10 : 9 * 1024 * 1024)));
+            events.add(event);
+        }
+
+        CamelExecutionException thrown = catchThrowableOfType(CamelExecutionException.class,
+                () -> service.producer().requestBody("direct:events", events));
+
+        assertThat(thrown.getCause()).isInstanceOf(PayloadTooLargeException.class)
+                .hasMessageContaining("Batch 0").hasMessageContaining("at event 2").hasMessageContaining("16 MiB");
+        assertThat(sendEvent().countDocuments()).isZero();
+    }
+
+    @Test
     void should_send_a_task_given_as_a_json_string() {
         Map<?, ?> reply = service.producer().requestBody("direct:task",
                 "{\"action\":\"send_email\",\"data\":{\"to\":\"a@example.com\"}}", Map.class);
