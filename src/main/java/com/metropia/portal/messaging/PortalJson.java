@@ -20,6 +20,9 @@ import org.apache.camel.Exchange;
  */
 public class PortalJson {
 
+    /** Exchange property: an upper bound of the size of the request as JSON text, in bytes, when it came as text. */
+    public static final String REQUEST_BYTES = "portalRequestBytes";
+
     private final ObjectMapper mapper;
 
     public PortalJson(ObjectMapper mapper) {
@@ -53,10 +56,12 @@ public class PortalJson {
                 return mapper.valueToTree(body);
             }
             if (body instanceof String text) {
+                exchange.setProperty(REQUEST_BYTES, text.length() * 3L);
                 return notEmpty(mapper.readTree(text));
             }
             byte[] bytes = exchange.getContext().getTypeConverter().tryConvertTo(byte[].class, exchange, body);
             if (bytes != null) {
+                exchange.setProperty(REQUEST_BYTES, (long) bytes.length);
                 return notEmpty(mapper.readTree(bytes));
             }
             InputStream stream = exchange.getContext().getTypeConverter().mandatoryConvertTo(InputStream.class, exchange,
