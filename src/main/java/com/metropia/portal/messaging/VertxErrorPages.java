@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,6 +45,15 @@ final class VertxErrorPages {
         }
     }
 
+    private static Map<String, Object> problem(int status, String detail) {
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("type", "about:blank");
+        problem.put("title", HttpProblems.title(status));
+        problem.put("status", status);
+        problem.put("detail", detail);
+        return problem;
+    }
+
     private static void answer(RoutingContext routing, ObjectMapper mapper, int status, String detail) {
         if (routing.response().ended()) {
             return;
@@ -51,8 +61,7 @@ final class VertxErrorPages {
         try {
             routing.response().setStatusCode(status)
                     .putHeader("Content-Type", HttpProblems.PROBLEM_JSON)
-                    .end(mapper.writeValueAsString(Map.of("type", "about:blank", "title", HttpProblems.title(status),
-                            "status", status, "detail", detail)));
+                    .end(mapper.writeValueAsString(problem(status, detail)));
         } catch (Exception e) {
             routing.response().setStatusCode(status).end();
         }
