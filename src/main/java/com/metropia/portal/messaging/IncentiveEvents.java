@@ -8,9 +8,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mongodb.ErrorCategory;
 import com.mongodb.MongoClientSettings;
-import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
@@ -37,9 +35,6 @@ public class IncentiveEvents {
     public static final String OUTCOME = "portalEventsOutcome";
     /** Exchange property holding the {@link EventsOutcome.Batch} being stored. */
     public static final String BATCH = "portalEventsBatch";
-
-    /** Header of a retried request: the same key and events never store a batch twice. */
-    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private static final Logger LOG = LoggerFactory.getLogger("portal.events");
 
@@ -96,16 +91,13 @@ public class IncentiveEvents {
         if (requestBytes == null || requestBytes * 8 >= MAX_BATCH_BYTES) {
             requireBatchesFitMongo(events, batchSize);
         }
-        String key = exchange.getMessage().getHeader(IDEMPOTENCY_KEY, String.class);
-        if (key == null || key.isBlank()) {
+        String key = Idempotency.keyOf(exchange);
+        if (key == null) {
             return new EventsOutcome(events.size(), null, database);
         }
-        if (key.length() > 255) {
-            throw new InvalidRequestException("The Idempotency-Key is longer than 255 characters");
-        }
-        String prefix = sha256(key).substring(0, 24) + "-";
-        String idPrefix = prefix + sha256(mapper.writeValueAsString(events)).substring(0, 24) + "-";
-        MongoClient mongo = exchange.getContext().getRegistry().findSingleByType(MongoClient.class);
+        String prefix = Idempotency.sha256(key).substring(0, 24) + "-";
+        String idPrefix = prefix + Idempotency.sha256(mapper.writeValueAsString(events)).substring(0, 24) + "-";
+        MongoClient mongo = Idempotency.mongoClient(exchange.getContext());
         Document earlier = mongo == null ? null : mongo.getDatabase(database).getCollection(collection)
                 .find(Filters.regex("_id", "^" + prefix)).projection(Projections.include("_id")).first();
         if (earlier != null && !String.valueOf(earlier.get("_id")).startsWith(idPrefix)) {
@@ -143,11 +135,6 @@ public class IncentiveEvents {
         }
     }
 
-    private static String sha256(String text) throws java.security.NoSuchAlgorithmException {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    }
-
     /** For the log line: {@code 123,456}. */
     public String userIds(Map<String, Object> event) {
         return String.join(",", (List<String>) event.get("userIds"));
@@ -175,19 +162,10 @@ public class IncentiveEvents {
 
     /** The duplicate may be on another unique index: only a document with this id proves the batch stored. */
     private static boolean exists(Exchange exchange, EventsOutcome outcome, Object id) {
-        MongoClient mongo = exchange.getContext().getRegistry().findSingleByType(MongoClient.class);
+        MongoClient mongo = Idempotency.mongoClient(exchange.getContext());
         String collection = exchange.getMessage().getHeader(MongoDbConstants.COLLECTION, String.class);
         return mongo != null && mongo.getDatabase(outcome.database()).getCollection(collection)
                 .find(Filters.eq("_id", id)).first() != null;
-    }
-
-    private static boolean isDuplicateKey(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof MongoWriteException write && write.getError().getCategory() == ErrorCategory.DUPLICATE_KEY) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** MongoDB acknowledged the insert of the batch's document. */
@@ -204,7 +182,7 @@ public class IncentiveEvents {
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
         Object id = exchange.getMessage().getBody(Document.class).get("_id");
-        if (outcome.idPrefix() != null && isDuplicateKey(error) && exists(exchange, outcome, id)) {
+        if (outcome.idPrefix() != null && Idempotency.isDuplicateKey(error) && exists(exchange, outcome, id)) {
             // an earlier try with the same key and events stored this very batch
             outcome.stored(batch, id);
             LOG.info("{} was already stored as document {} (same Idempotency-Key)", batch, id);

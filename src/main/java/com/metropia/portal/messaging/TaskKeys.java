@@ -1,17 +1,12 @@
 package com.metropia.portal.messaging;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Date;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
-import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
@@ -44,15 +39,12 @@ public class TaskKeys {
 
     /** Before sending: reserves the key, or finds the earlier reply, or refuses a key used for another task. */
     public void reserve(Exchange exchange) throws NoSuchAlgorithmException {
-        String key = exchange.getMessage().getHeader(IncentiveEvents.IDEMPOTENCY_KEY, String.class);
-        if (key == null || key.isBlank()) {
+        String key = Idempotency.keyOf(exchange);
+        if (key == null) {
             return;
         }
-        if (key.length() > 255) {
-            throw new InvalidRequestException("The Idempotency-Key is longer than 255 characters");
-        }
-        String id = sha256(key);
-        String request = sha256(exchange.getMessage().getBody(String.class));
+        String id = Idempotency.sha256(key);
+        String request = Idempotency.sha256(exchange.getMessage().getBody(String.class));
         exchange.setProperty(KEY, id);
         MongoCollection<Document> keys = keys(exchange);
         Date now = new Date();
@@ -60,7 +52,7 @@ public class TaskKeys {
             keys.insertOne(new Document("_id", id).append(REQUEST, request).append("created_at", now));
             return;
         } catch (MongoWriteException e) {
-            if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
+            if (!Idempotency.isDuplicateKey(e)) {
                 throw e;
             }
         }
@@ -114,11 +106,6 @@ public class TaskKeys {
     }
 
     private MongoCollection<Document> keys(Exchange exchange) {
-        MongoClient mongo = exchange.getContext().getRegistry().findSingleByType(MongoClient.class);
-        return mongo.getDatabase(database).getCollection(collection);
-    }
-
-    static String sha256(String text) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        return Idempotency.mongoClient(exchange.getContext()).getDatabase(database).getCollection(collection);
     }
 }

@@ -1,0 +1,56 @@
+package com.metropia.portal.messaging;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoClient;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+
+/**
+ * What the idempotent task and event paths share: the key of a request, hashes, the client they check MongoDB with,
+ * and telling a duplicate key from other write errors.
+ */
+final class Idempotency {
+
+    /** Header of a retried request: the same key and body never store or send anything twice. */
+    static final String HEADER = "Idempotency-Key";
+
+    private Idempotency() {
+    }
+
+    /** The request's key, or null when it has none; a key over 255 characters is refused. */
+    static String keyOf(Exchange exchange) {
+        String key = exchange.getMessage().getHeader(HEADER, String.class);
+        if (key == null || key.isBlank()) {
+            return null;
+        }
+        if (key.length() > 255) {
+            throw new InvalidRequestException("The Idempotency-Key is longer than 255 characters");
+        }
+        return key;
+    }
+
+    static String sha256(String text) throws NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The client the mongodb endpoints use: the only one in the registry, else the one the portal bound. */
+    static MongoClient mongoClient(CamelContext context) {
+        MongoClient single = context.getRegistry().findSingleByType(MongoClient.class);
+        return single != null ? single : context.getRegistry().lookupByNameAndType("portalMongoClient", MongoClient.class);
+    }
+
+    static boolean isDuplicateKey(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof MongoWriteException write && write.getError().getCategory() == ErrorCategory.DUPLICATE_KEY) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
