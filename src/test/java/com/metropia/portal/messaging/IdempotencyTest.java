@@ -116,10 +116,7 @@ class IdempotencyTest extends PortalTestSupport {
     @Test
     void should_free_the_task_key_when_sqs_did_not_take_the_task_so_a_retry_goes_through() throws Exception {
         String task = "{\"action\":\"a\",\"data\":{\"n\":3}}";
-        String dead = "http://127.0.0.1:" + PortalService.freePort();
-        var properties = PortalService.emulatorProperties(emulators, queueUrl, database);
-        properties.put("portal.sqs.endpoint", dead);
-        properties.put("portal.sqs.queue-url", dead + "/000000000000/gone");
+        var properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators, queueUrl, database));
         try (PortalService withoutSqs = PortalService.start(properties)) {
             HttpResponse<String> failed = send(HttpRequest.newBuilder(withoutSqs.uri("/api/tasks"))
                     .header("Content-Type", "application/json").header("Idempotency-Key", "task-key-3")

@@ -1,10 +1,14 @@
 package com.metropia.portal.messaging;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.metropia.portal.messaging.lint.RouteLint;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.main.Main;
@@ -34,6 +38,21 @@ final class PortalService implements AutoCloseable {
         properties.put("portal.mongodb.uri", emulators.mongoUri());
         properties.put("portal.mongodb.database", database);
         return properties;
+    }
+
+    /** Points the properties at an SQS endpoint where nothing listens (the queue URL too, so start-up does not look). */
+    static Map<String, String> withUnreachableSqs(Map<String, String> properties) {
+        String endpoint = "http://127.0.0.1:" + freePort();
+        properties.put("portal.sqs.endpoint", endpoint);
+        properties.put("portal.sqs.queue-url", endpoint + "/000000000000/portal-tasks");
+        return properties;
+    }
+
+    /** Copies the route files of routes/ into the folder, for a test that edits them. */
+    static void copyRoutes(Path folder) throws IOException {
+        for (Path file : RouteLint.routeFiles(Path.of("routes"))) {
+            Files.copy(file, folder.resolve(file.getFileName()));
+        }
     }
 
     static PortalService start(Map<String, String> overrides, Class<?>... configurationsFirst) {

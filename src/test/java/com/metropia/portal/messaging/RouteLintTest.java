@@ -23,9 +23,7 @@ class RouteLintTest {
 
     @BeforeEach
     void copyRoutes() throws IOException {
-        for (Path file : RouteLint.routeFiles(Path.of("routes"))) {
-            Files.copy(file, routes.resolve(file.getFileName()));
-        }
+        PortalService.copyRoutes(routes);
     }
 
     @Test

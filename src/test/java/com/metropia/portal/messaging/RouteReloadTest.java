@@ -38,9 +38,7 @@ class RouteReloadTest {
     @Test
     void should_apply_a_saved_edit_and_keep_serving_through_a_broken_one() throws Exception {
         routes = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "reload-routes");
-        for (Path file : RouteLint.routeFiles(Path.of("routes"))) {
-            Files.copy(file, routes.resolve(file.getFileName()));
-        }
+        PortalService.copyRoutes(routes);
         Map<String, String> properties = PortalService.emulatorProperties(emulators,
                 emulators.createQueue("reload"), "portal_reload");
         properties.put("camel.main.routes-include-pattern", "file:" + routes + "/*.camel.yaml");

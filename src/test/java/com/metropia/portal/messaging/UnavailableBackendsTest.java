@@ -56,11 +56,8 @@ class UnavailableBackendsTest {
 
     @Test
     void should_answer_503_saying_the_task_was_not_queued_when_sqs_is_unreachable() throws Exception {
-        String deadEndpoint = "http://127.0.0.1:" + PortalService.freePort();
-        Map<String, String> properties = PortalService.emulatorProperties(emulators,
-                deadEndpoint + "/000000000000/portal-tasks", "portal_unavailable");
-        properties.put("portal.sqs.endpoint", deadEndpoint);
-        properties.put("portal.sqs.queue-url", deadEndpoint + "/000000000000/portal-tasks");
+        Map<String, String> properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators,
+                emulators.createQueue("unavailable-sqs"), "portal_unavailable"));
         try (PortalService service = PortalService.start(properties)) {
             HttpResponse<String> response = post(service, "/api/tasks", "{\"action\":\"a\",\"data\":{}}");
 
@@ -73,11 +70,8 @@ class UnavailableBackendsTest {
 
     @Test
     void should_try_sqs_the_configured_number_of_times_before_giving_up() throws Exception {
-        String deadEndpoint = "http://127.0.0.1:" + PortalService.freePort();
-        Map<String, String> properties = PortalService.emulatorProperties(emulators,
-                deadEndpoint + "/000000000000/portal-tasks", "portal_unavailable");
-        properties.put("portal.sqs.endpoint", deadEndpoint);
-        properties.put("portal.sqs.queue-url", deadEndpoint + "/000000000000/portal-tasks");
+        Map<String, String> properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators,
+                emulators.createQueue("unavailable-sqs"), "portal_unavailable"));
         properties.put("portal.sqs.max-attempts", "2");
         try (PortalService service = PortalService.start(properties)) {
             HttpResponse<String> response = post(service, "/api/tasks", "{\"action\":\"a\",\"data\":{}}");

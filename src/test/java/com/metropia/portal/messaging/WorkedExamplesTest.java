@@ -63,11 +63,7 @@ class WorkedExamplesTest {
 
     @BeforeEach
     void copyRoutes() throws IOException {
-        try (var files = Files.list(Path.of("routes"))) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
-                Files.copy(file, routes.resolve(file.getFileName()));
-            }
-        }
+        PortalService.copyRoutes(routes);
         mongo = MongoClients.create(emulators.mongoUri());
         database = mongo.getDatabase("portal_examples");
         database.drop();
