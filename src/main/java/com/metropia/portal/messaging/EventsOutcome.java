@@ -49,6 +49,7 @@ public class EventsOutcome {
     private int batches;
     private int attemptedEvents;
     private int storedEvents;
+    private boolean mongoUnavailable;
 
     /**
      * @param idPrefix with an Idempotency-Key, the start of every batch document id of the call (the batch index
@@ -95,6 +96,15 @@ public class EventsOutcome {
         }
         failure.put("error", error);
         failures.add(failure);
+    }
+
+    /** A batch failed after every attempt because MongoDB did not answer: the call's later batches are not tried. */
+    public synchronized void mongoUnavailable() {
+        mongoUnavailable = true;
+    }
+
+    public synchronized boolean isMongoUnavailable() {
+        return mongoUnavailable;
     }
 
     public int events() {

@@ -76,6 +76,9 @@ public class HttpProblems {
                    + " events are stored in " + outcome.ids().size() + " documents (ids listed); "
                    + "the batches in failedBatches were not stored";
         }
+        if (error instanceof TaskNotQueuedException) {
+            return error.getMessage();
+        }
         if (status >= 500 && isSqsFailure(error)) {
             return "The task was not queued: SQS did not accept it (" + error.getMessage() + ")";
         }
@@ -86,6 +89,16 @@ public class HttpProblems {
             return "Nothing was done: a service behind the API did not answer (" + error.getMessage() + ")";
         }
         return error.getMessage();
+    }
+
+    /** 503 when SQS or MongoDB failed somewhere in the chain of causes (the caller may retry), else 500. */
+    public int statusOf(Exchange exchange) {
+        for (Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class); t != null; t = t.getCause()) {
+            if (t instanceof software.amazon.awssdk.core.exception.SdkException || t instanceof com.mongodb.MongoException) {
+                return 503;
+            }
+        }
+        return 500;
     }
 
     private static boolean isSqsFailure(Throwable error) {

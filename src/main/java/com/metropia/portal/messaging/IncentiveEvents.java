@@ -168,6 +168,16 @@ public class IncentiveEvents {
                 .find(Filters.eq("_id", id)).first() != null;
     }
 
+    /**
+     * Before a batch is written: once MongoDB did not answer for a batch of this call after every attempt, the later
+     * ones are reported as not stored without making the caller wait for each of them in turn.
+     */
+    public void requireMongoAvailable(Exchange exchange) {
+        if (exchange.getProperty(OUTCOME, EventsOutcome.class).isMongoUnavailable()) {
+            throw new IllegalStateException("not attempted: MongoDB did not answer for an earlier batch of this request");
+        }
+    }
+
     /** MongoDB acknowledged the insert of the batch's document. */
     public void stored(Exchange exchange) {
         EventsOutcome.Batch batch = exchange.getProperty(BATCH, EventsOutcome.Batch.class);
@@ -182,11 +192,14 @@ public class IncentiveEvents {
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
         Object id = exchange.getMessage().getBody(Document.class).get("_id");
-        if (outcome.idPrefix() != null && Idempotency.isDuplicateKey(error) && exists(exchange, outcome, id)) {
-            // an earlier try with the same key and events stored this very batch
+        if (Idempotency.isDuplicateKey(error) && exists(exchange, outcome, id)) {
+            // an earlier attempt (or an earlier request with the same Idempotency-Key) stored this very batch
             outcome.stored(batch, id);
-            LOG.info("{} was already stored as document {} (same Idempotency-Key)", batch, id);
+            LOG.info("{} was already stored as document {}", batch, id);
             return;
+        }
+        if (MongoRetries.mayPass(error)) {
+            outcome.mongoUnavailable();
         }
         String message = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
         exchange.getProperty(OUTCOME, EventsOutcome.class).failed(batch, message);

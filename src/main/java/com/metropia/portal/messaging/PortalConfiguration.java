@@ -11,6 +11,8 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.aws2.sqs.ExchangeIdMessageDeduplicationIdStrategy;
+import org.apache.camel.component.aws2.sqs.Sqs2Endpoint;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
@@ -88,10 +90,25 @@ public class PortalConfiguration implements CamelConfiguration {
                 optional(properties, "portal.mongodb.database").orElse("portal"),
                 optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
                 java.time.Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60))));
+        registry.bind("portalTaskFallback", new TaskFallback(
+                java.time.Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-claim-seconds", 60))));
+        MongoRetries mongoRetries = new MongoRetries(intProperty(properties, "portal.mongodb.max-attempts", 3));
+        registry.bind("portalMongoRetries", mongoRetries);
+        registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(
+                intProperty(properties, "portal.mongodb.retry-base-delay-ms", 200),
+                intProperty(properties, "portal.mongodb.retry-max-delay-ms", 2000)));
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
         registry.bind(OBJECT_MAPPER, mapper);
+        // camel-aws2-sqs takes a deduplication strategy only by name: ours goes on its endpoints as they are created.
+        context.getCamelContextExtension().registerEndpointCallback((uri, endpoint) -> {
+            if (endpoint instanceof Sqs2Endpoint sqsEndpoint && sqsEndpoint.getConfiguration()
+                    .getMessageDeduplicationIdStrategy() instanceof ExchangeIdMessageDeduplicationIdStrategy) {
+                sqsEndpoint.getConfiguration().setMessageDeduplicationIdStrategy(new TaskDeduplicationIds());
+            }
+            return endpoint;
+        });
         // The HTTP server is optional (an embedding application may run none): only then are its errors dressed.
         if (context.getClassResolver().resolveClass(VERTX_ROUTER) != null) {
             context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
@@ -211,7 +228,7 @@ public class PortalConfiguration implements CamelConfiguration {
                 .applyConnectionString(connection);
         if (connection.getServerSelectionTimeout() == null) {
             // The driver waits 30 s by default: too long for an HTTP caller waiting for an answer.
-            int timeout = intProperty(properties, "portal.mongodb.server-selection-timeout-ms", 5000);
+            int timeout = intProperty(properties, "portal.mongodb.server-selection-timeout-ms", 3000);
             settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(timeout, TimeUnit.MILLISECONDS));
         }
         LOG.info("MongoDB at {}", connection.getHosts());

@@ -41,7 +41,27 @@ public class PortalTasks {
                                                + maxMessageBytes + " bytes (portal.sqs.max-message-bytes; SQS takes"
                                                + " at most 1 MiB)");
         }
+        refuseWhatSqsRefuses(body);
         return body;
+    }
+
+    /**
+     * SQS takes message text of #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD and #x10000 to #x10FFFF only. JSON
+     * escapes the control characters; U+FFFE, U+FFFF and a surrogate without its pair (sent as an escape such as "\\ud800")
+     * would be refused by SQS, or replaced on the way: refused here, before anything is sent.
+     */
+    private static void refuseWhatSqsRefuses(String body) {
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < body.length()
+                           && Character.isLowSurrogate(body.charAt(i + 1));
+            if (pair) {
+                i++;
+            } else if (c == '\uFFFE' || c == '\uFFFF' || Character.isSurrogate(c)) {
+                throw new InvalidRequestException(String.format("The task holds the character U+%04X, which SQS does"
+                                                                + " not take in a message", (int) c));
+            }
+        }
     }
 
     /** What the caller gets back: the identifiers SQS gave the message (and its sequence number on a FIFO queue). */

@@ -6,12 +6,15 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import com.mongodb.MongoException;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
 import org.apache.camel.Exchange;
 import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tasks sent with an {@code Idempotency-Key}: one SQS message per key. The first request reserves the key in MongoDB
@@ -20,12 +23,15 @@ import org.bson.Document;
  */
 public class TaskKeys {
 
+    private static final Logger LOG = LoggerFactory.getLogger(TaskKeys.class);
+
     /** Exchange property: the hash of the request's key, when it has one. */
     public static final String KEY = "portalTaskKey";
     /** Exchange property: the reply of the earlier request with the same key and task. */
     public static final String REPLAY = "portalTaskReplay";
 
     private static final String REQUEST = "request";
+    private static final String FALLBACK_ID = "fallbackId";
 
     private final String database;
     private final String collection;
@@ -46,6 +52,7 @@ public class TaskKeys {
         String id = Idempotency.sha256(key);
         String request = Idempotency.sha256(exchange.getMessage().getBody(String.class));
         exchange.setProperty(KEY, id);
+        exchange.setProperty(TaskDeduplicationIds.PROPERTY, id);
         MongoCollection<Document> keys = keys(exchange);
         Date now = new Date();
         try {
@@ -72,6 +79,14 @@ public class TaskKeys {
             exchange.setProperty(REPLAY, reply);
             return;
         }
+        if (earlier.getString(FALLBACK_ID) != null) {
+            // kept in the fallback collection and not yet redriven to SQS
+            Map<String, Object> reply = new LinkedHashMap<>();
+            reply.put("fallback", true);
+            reply.put(FALLBACK_ID, earlier.getString(FALLBACK_ID));
+            exchange.setProperty(REPLAY, reply);
+            return;
+        }
         // Reserved but never recorded: in flight now, or abandoned by a process that stopped; take over the latter.
         Date created = earlier.getDate("created_at");
         boolean abandoned = created.toInstant().plus(abandonedAfter).isBefore(now.toInstant());
@@ -83,11 +98,31 @@ public class TaskKeys {
         }
     }
 
-    /** After SQS acknowledged: records the reply under the key. */
+    /**
+     * After SQS acknowledged, or the fallback collection kept the task: records the reply under the key. The task is
+     * queued (or kept) whatever happens here, so a failure to record is logged, never turned into an error: the caller
+     * is told the truth and does not retry.
+     */
     public void sent(Exchange exchange) {
         String id = exchange.getProperty(KEY, String.class);
-        if (id != null) {
-            Map<?, ?> reply = exchange.getMessage().getBody(Map.class);
+        if (id == null) {
+            return;
+        }
+        try {
+            record(exchange, id);
+        } catch (MongoException e) {
+            LOG.warn("Task queued, but its Idempotency-Key record was not updated ({}): a retry with the key gets 409"
+                     + " until the key counts as abandoned", e.getMessage());
+        }
+    }
+
+    private void record(Exchange exchange, String id) {
+        Map<?, ?> reply = exchange.getMessage().getBody(Map.class);
+        if (reply.containsKey("fallback")) {
+            keys(exchange).updateOne(Filters.eq("_id", id), Updates.combine(
+                    Updates.set(FALLBACK_ID, reply.get(FALLBACK_ID)),
+                    Updates.set("kept_at", new Date())));
+        } else {
             keys(exchange).updateOne(Filters.eq("_id", id), Updates.combine(
                     Updates.set("messageId", reply.get("messageId")),
                     Updates.set("md5OfBody", reply.get("md5OfBody")),
@@ -96,13 +131,19 @@ public class TaskKeys {
         }
     }
 
-    /** SQS did not take the task: frees the key for a retry, and passes the failure on. */
+    /** The task was neither queued nor kept: frees the key for a retry, and passes the failure on. */
     public void release(Exchange exchange) throws Exception {
+        free(exchange);
+        throw exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    }
+
+    /** The task was neither queued nor kept: frees the key for a retry. */
+    public void free(Exchange exchange) {
         String id = exchange.getProperty(KEY, String.class);
         if (id != null) {
-            keys(exchange).deleteOne(Filters.and(Filters.eq("_id", id), Filters.exists("messageId", false)));
+            keys(exchange).deleteOne(Filters.and(Filters.eq("_id", id), Filters.exists("messageId", false),
+                    Filters.exists(FALLBACK_ID, false)));
         }
-        throw exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
     }
 
     private MongoCollection<Document> keys(Exchange exchange) {

@@ -29,7 +29,7 @@ class EmbeddedRoutesTest extends PortalTestSupport {
     @Test
     void should_run_without_http_routes() {
         assertThat(service.context().getRoutes()).extracting(route -> route.getRouteId())
-                .containsExactlyInAnyOrder("task-to-sqs", "incentive-events");
+                .containsExactlyInAnyOrder("task-to-sqs", "task-redrive", "incentive-events", "event-batch-insert");
     }
 
     @Test

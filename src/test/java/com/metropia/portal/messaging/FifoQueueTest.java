@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,19 @@ class FifoQueueTest extends PortalTestSupport {
         assertThat(secondReply.get("sequenceNumber").asText())
                 .isEqualTo(messages.get(1).attributes().get(MessageSystemAttributeName.SEQUENCE_NUMBER));
         assertThat(firstReply.get("messageId").asText()).isEqualTo(messages.get(0).messageId());
+    }
+
+    @Test
+    void should_make_the_idempotency_key_the_deduplication_id_so_sqs_drops_a_second_copy() throws Exception {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(service.uri("/api/tasks"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "fifo-task-1")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"keyed\",\"data\":{}}")));
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        List<Message> messages = receiveAll(1);
+        assertThat(messages).singleElement().satisfies(message -> assertThat(message.attributes())
+                .containsEntry(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID, Idempotency.sha256("fifo-task-1")));
     }
 
     @Test

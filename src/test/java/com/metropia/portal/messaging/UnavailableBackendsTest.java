@@ -12,12 +12,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * When SQS or MongoDB does not answer, the caller gets a 5xx that says what was not done, never a 2xx.
+ * When MongoDB does not answer, the caller gets a 503 that says what was not done, never a 2xx; SQS and MongoDB are
+ * tried the configured number of times first. (A task SQS does not take is kept in MongoDB: TaskFallbackTest.)
  */
 class UnavailableBackendsTest {
 
@@ -55,29 +57,43 @@ class UnavailableBackendsTest {
     }
 
     @Test
-    void should_answer_503_saying_the_task_was_not_queued_when_sqs_is_unreachable() throws Exception {
-        Map<String, String> properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators,
-                emulators.createQueue("unavailable-sqs"), "portal_unavailable"));
-        try (PortalService service = PortalService.start(properties)) {
-            HttpResponse<String> response = post(service, "/api/tasks", "{\"action\":\"a\",\"data\":{}}");
+    void should_try_mongodb_the_configured_number_of_times_and_not_make_later_batches_wait() throws Exception {
+        Map<String, String> properties = PortalService.emulatorProperties(emulators,
+                emulators.createQueue("unavailable-mongo"), "portal_unavailable");
+        properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + PortalService.freePort() + "/?serverSelectionTimeoutMS=200");
+        properties.put("portal.mongodb.max-attempts", "3");
+        properties.put("portal.mongodb.retry-base-delay-ms", "50");
+        properties.put("portal.events.batch-size", "2");
+        try (PortalService service = PortalService.start(properties);
+             CapturedLogs retries = CapturedLogs.of("org.apache.camel.processor.errorhandler.DefaultErrorHandler", Level.WARN)) {
+            HttpResponse<String> response = post(service, "/api/events", PortalTestSupport.events(5, "r"));
 
             assertThat(response.statusCode()).isEqualTo(503);
-            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-            assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
-            assertThat(JSON.readTree(response.body()).get("detail").asText()).startsWith("The task was not queued");
+            JsonNode failed = JSON.readTree(response.body()).get("failedBatches");
+            assertThat(failed).hasSize(3);
+            assertThat(failed.get(0).get("error").asText()).contains("MongoTimeoutException");
+            assertThat(failed.get(1).get("error").asText()).contains("not attempted");
+            assertThat(failed.get(2).get("error").asText()).contains("not attempted");
+            // one line per failed attempt, counted from 0: three attempts, then the batch is reported
+            assertThat(retries.lines()).filteredOn(line -> line.contains("On delivery attempt")).hasSize(3)
+                    .last().asString().contains("On delivery attempt: 2");
         }
     }
 
     @Test
-    void should_try_sqs_the_configured_number_of_times_before_giving_up() throws Exception {
+    void should_try_sqs_the_configured_number_of_times_before_keeping_the_task_in_mongodb() throws Exception {
         Map<String, String> properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators,
-                emulators.createQueue("unavailable-sqs"), "portal_unavailable"));
+                emulators.createQueue("unavailable-sqs"), "portal_unavailable_sqs"));
         properties.put("portal.sqs.max-attempts", "2");
         try (PortalService service = PortalService.start(properties)) {
             HttpResponse<String> response = post(service, "/api/tasks", "{\"action\":\"a\",\"data\":{}}");
 
-            assertThat(response.statusCode()).isEqualTo(503);
-            assertThat(JSON.readTree(response.body()).get("detail").asText()).contains("SDK Attempt Count: 2");
+            assertThat(response.statusCode()).isEqualTo(202);
+            assertThat(JSON.readTree(response.body()).get("fallback").asBoolean()).isTrue();
+        }
+        try (MongoClient mongo = MongoClients.create(emulators.mongoUri())) {
+            assertThat(mongo.getDatabase("portal_unavailable_sqs").getCollection("send_task_fallback").find().first()
+                    .getString("error")).contains("SDK Attempt Count: 2");
         }
     }
 

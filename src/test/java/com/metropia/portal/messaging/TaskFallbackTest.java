@@ -1,0 +1,177 @@
+package com.metropia.portal.messaging;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * While SQS does not take tasks, they are kept in MongoDB ({@code send_task_fallback}) and the caller gets 202 with
+ * {@code "fallback": true}; the redrive route sends them to SQS once it is back, oldest first, even after a restart.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TaskFallbackTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EmbeddedEmulators emulators = SharedEmulators.get();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final SqsClient sqs = emulators.newSqsClient();
+    private final MongoClient mongo = MongoClients.create(emulators.mongoUri());
+
+    @AfterAll
+    void closeClients() {
+        sqs.close();
+        mongo.close();
+    }
+
+    @Test
+    void should_keep_a_task_sqs_did_not_take_and_answer_202_with_fallback() throws Exception {
+        String queueUrl = emulators.createQueue("fallback-kept");
+        try (PortalService service = PortalService.start(withoutSqs(queueUrl, "portal_fallback_kept"))) {
+            HttpResponse<String> response = post(service, "{\"action\":\"send_push\",\"data\":{\"user_id\":7,\"fare\":12.50}}", null);
+
+            assertThat(response.statusCode()).isEqualTo(202);
+            JsonNode reply = JSON.readTree(response.body());
+            assertThat(reply.get("fallback").asBoolean()).isTrue();
+            Document kept = fallback("portal_fallback_kept").find(new Document("_id", new ObjectId(reply.get("fallbackId").asText()))).first();
+            assertThat(kept).isNotNull();
+            assertThat(kept.getString("body")).isEqualTo("{\"action\":\"send_push\",\"data\":{\"user_id\":7,\"fare\":12.50}}");
+            assertThat(kept.get("created_at")).isInstanceOf(java.util.Date.class);
+            assertThat(kept.getString("error")).contains("Unable to execute HTTP request");
+        }
+        assertThat(receive(queueUrl, 1, Duration.ofSeconds(1))).isEmpty();
+    }
+
+    @Test
+    void should_answer_503_and_keep_nothing_when_mongodb_does_not_answer_either() throws Exception {
+        Map<String, String> properties = withoutSqs(emulators.createQueue("fallback-none"), "portal_fallback_none");
+        properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + PortalService.freePort() + "/?serverSelectionTimeoutMS=300");
+        properties.put("portal.mongodb.max-attempts", "2");
+        try (PortalService service = PortalService.start(properties)) {
+            HttpResponse<String> response = post(service, "{\"action\":\"a\",\"data\":{}}", null);
+
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(JSON.readTree(response.body()).get("detail").asText())
+                    .startsWith("The task was not queued: SQS did not accept it")
+                    .contains("MongoDB did not keep it for later");
+        }
+        assertThat(fallback("portal_fallback_none").countDocuments()).isZero();
+    }
+
+    @Test
+    void should_answer_a_retry_with_the_same_key_from_the_kept_task() throws Exception {
+        try (PortalService service = PortalService.start(withoutSqs(emulators.createQueue("fallback-key"), "portal_fallback_key"))) {
+            HttpResponse<String> first = post(service, "{\"action\":\"a\",\"data\":{\"n\":1}}", "retry-me");
+            HttpResponse<String> retry = post(service, "{\"action\":\"a\",\"data\":{\"n\":1}}", "retry-me");
+
+            assertThat(first.statusCode()).isEqualTo(202);
+            assertThat(retry.statusCode()).isEqualTo(202);
+            assertThat(retry.body()).isEqualTo(first.body());
+        }
+        assertThat(fallback("portal_fallback_key").countDocuments()).isEqualTo(1);
+    }
+
+    @Test
+    void should_redrive_kept_tasks_to_sqs_oldest_first_after_a_restart() throws Exception {
+        String queueUrl = emulators.createQueue("fallback-redrive");
+        String database = "portal_fallback_redrive";
+        List<String> bodies = List.of("{\"action\":\"a\",\"data\":{\"n\":1}}", "{\"action\":\"a\",\"data\":{\"n\":2}}",
+                "{\"action\":\"a\",\"data\":{\"n\":3}}");
+        try (PortalService withoutSqs = PortalService.start(withoutSqs(queueUrl, database))) {
+            for (String body : bodies) {
+                assertThat(post(withoutSqs, body, body.equals(bodies.get(1)) ? "second-task" : null).statusCode())
+                        .isEqualTo(202);
+            }
+        }
+        assertThat(fallback(database).countDocuments()).isEqualTo(3);
+
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);
+        properties.put("portal.tasks.redrive-period-ms", "200");
+        try (PortalService service = PortalService.start(properties)) {
+            List<Message> messages = receive(queueUrl, 3, Duration.ofSeconds(20));
+
+            assertThat(messages).extracting(Message::body).containsExactlyElementsOf(bodies);
+            assertThat(messages).allSatisfy(message -> assertThat(message.messageAttributes()).isEmpty());
+            await().atMost(Duration.ofSeconds(10)).until(() -> fallback(database).countDocuments() == 0);
+            // the request that used a key, retried now, learns the message id and sends nothing
+            HttpResponse<String> retry = post(service, bodies.get(1), "second-task");
+            assertThat(JSON.readTree(retry.body()).get("messageId").asText()).as(retry.body() + messages).isEqualTo(messages.get(1).messageId());
+            assertThat(receive(queueUrl, 1, Duration.ofSeconds(1))).isEmpty();
+        }
+    }
+
+    @Test
+    void should_refuse_with_400_a_task_whose_text_sqs_does_not_take() throws Exception {
+        String queueUrl = emulators.createQueue("fallback-invalid");
+        try (PortalService service = PortalService.start(PortalService.emulatorProperties(emulators, queueUrl, "portal_fallback_invalid"))) {
+            HttpResponse<String> noncharacter = post(service, "{\"action\":\"a\",\"data\":{\"text\":\"\\uFFFF\"}}", null);
+            HttpResponse<String> loneSurrogate = post(service, "{\"action\":\"a\",\"data\":{\"text\":\"\\ud800\"}}", null);
+
+            assertThat(noncharacter.statusCode()).isEqualTo(400);
+            assertThat(noncharacter.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(JSON.readTree(noncharacter.body()).get("detail").asText()).contains("U+FFFF");
+            assertThat(loneSurrogate.statusCode()).isEqualTo(400);
+            assertThat(JSON.readTree(loneSurrogate.body()).get("detail").asText()).contains("U+D800");
+        }
+        assertThat(fallback("portal_fallback_invalid").countDocuments()).isZero();
+        assertThat(receive(queueUrl, 1, Duration.ofSeconds(1))).isEmpty();
+    }
+
+    private Map<String, String> withoutSqs(String queueUrl, String database) {
+        Map<String, String> properties = PortalService.withUnreachableSqs(
+                PortalService.emulatorProperties(emulators, queueUrl, database));
+        properties.put("portal.sqs.max-attempts", "1");
+        return properties;
+    }
+
+    private MongoCollection<Document> fallback(String database) {
+        return mongo.getDatabase(database).getCollection("send_task_fallback");
+    }
+
+    private List<Message> receive(String queueUrl, int expected, Duration within) {
+        List<Message> messages = new ArrayList<>();
+        long deadline = System.nanoTime() + within.toNanos();
+        while (messages.size() < expected && System.nanoTime() < deadline) {
+            messages.addAll(sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .messageAttributeNames("All").messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages());
+        }
+        return messages;
+    }
+
+    private HttpResponse<String> post(PortalService service, String body, String idempotencyKey)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri("/api/tasks"))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (idempotencyKey != null) {
+            request.header("Idempotency-Key", idempotencyKey);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
