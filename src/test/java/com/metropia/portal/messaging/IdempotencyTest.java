@@ -118,7 +118,7 @@ class IdempotencyTest extends PortalTestSupport {
         String task = "{\"action\":\"a\",\"data\":{\"n\":3}}";
         var properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators, queueUrl, database));
         try (PortalService withoutSqs = PortalService.start(properties)) {
-            HttpResponse<String> failed = send(HttpRequest.newBuilder(withoutSqs.uri("/api/tasks"))
+            HttpResponse<String> failed = send(withoutSqs.request("/api/tasks")
                     .header("Content-Type", "application/json").header("Idempotency-Key", "task-key-3")
                     .POST(HttpRequest.BodyPublishers.ofString(task)));
             assertThat(failed.statusCode()).isEqualTo(503);
@@ -135,7 +135,7 @@ class IdempotencyTest extends PortalTestSupport {
     }
 
     private HttpResponse<String> postWithKey(String path, String key, String body) throws Exception {
-        return send(HttpRequest.newBuilder(service.uri(path))
+        return send(service.request(path)
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
