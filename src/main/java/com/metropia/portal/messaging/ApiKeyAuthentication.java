@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
+import org.apache.camel.ExtendedCamelContext;
 import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.StartupListener;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -70,6 +71,7 @@ public class ApiKeyAuthentication implements CamelContextAware, StartupListener 
             // the routes are loaded without a server (the offline lint): nothing to guard
             return;
         }
+        maskKeysInStartupSummary(started.getCamelContextExtension());
         PropertiesComponent properties = started.getPropertiesComponent();
         String mode = PortalConfiguration.optional(properties, AUTH_PROPERTY).orElse("api-key").toLowerCase(Locale.ROOT);
         if (mode.equals("off")) {
@@ -127,5 +129,19 @@ public class ApiKeyAuthentication implements CamelContextAware, StartupListener 
             return null;
         }
         return authorization.substring(7).trim();
+    }
+
+    /**
+     * Camel's start-up summary masks a property by the last part of its name, and {@code apikeys} is not among its
+     * words: added here, so that the keys stay masked in an application that sets its own
+     * {@code camel.main.additional-sensitive-keywords}.
+     */
+    private static void maskKeysInStartupSummary(ExtendedCamelContext extension) {
+        String words = extension.getAdditionalSensitiveKeywords();
+        if (words == null || words.isBlank()) {
+            extension.setAdditionalSensitiveKeywords("apikeys");
+        } else if (!words.toLowerCase(Locale.ROOT).contains("apikeys")) {
+            extension.setAdditionalSensitiveKeywords(words + ",apikeys");
+        }
     }
 }
