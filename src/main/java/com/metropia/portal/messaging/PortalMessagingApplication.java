@@ -41,8 +41,9 @@ public final class PortalMessagingApplication {
         // Health and metrics share the API's server: on a port of their own the API routes would bind to theirs.
         main.addInitialProperty("camel.management.port", "{{portal.http.port:8080}}");
         main.addInitialProperty("camel.opentelemetry2.enabled", "false");
-        // The start-up summary of properties masks secrets by key; a MongoDB URI can hold a password.
-        main.addInitialProperty("camel.main.additional-sensitive-keywords", "uri");
+        // The start-up summary of properties masks secrets by key; a MongoDB URI can hold a password, and Camel's own
+        // words do not cover portal.api-keys.
+        main.addInitialProperty("camel.main.additional-sensitive-keywords", "uri,apikeys");
         return main;
     }
 }

@@ -54,7 +54,7 @@ final class VertxErrorPages {
         return problem;
     }
 
-    private static void answer(RoutingContext routing, ObjectMapper mapper, int status, String detail) {
+    static void answer(RoutingContext routing, ObjectMapper mapper, int status, String detail) {
         if (routing.response().ended()) {
             return;
         }

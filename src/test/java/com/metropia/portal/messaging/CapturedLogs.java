@@ -13,7 +13,8 @@ import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 
 /**
- * Collects what one logger writes at or above a level, while open.
+ * Collects what one logger (and those below it; the root logger is {@code ""}) writes at or above a level, while open:
+ * each line the level and the message, followed by the exceptions logged with it.
  */
 final class CapturedLogs extends AbstractAppender implements AutoCloseable {
 
@@ -44,7 +45,12 @@ final class CapturedLogs extends AbstractAppender implements AutoCloseable {
 
     @Override
     public void append(LogEvent event) {
-        lines.add(event.getLevel() + " " + event.getMessage().getFormattedMessage());
+        StringBuilder line = new StringBuilder().append(event.getLevel()).append(' ')
+                .append(event.getMessage().getFormattedMessage());
+        for (Throwable thrown = event.getThrown(); thrown != null; thrown = thrown.getCause()) {
+            line.append(" | ").append(thrown);
+        }
+        lines.add(line.toString());
     }
 
     List<String> lines() {

@@ -31,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EmbeddedRunTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The key of the profile, as the README's curl lines send it. */
+    private static final String DEV_KEY = "local-dev-key";
 
     @Test
     void should_start_the_emulators_and_serve_tasks_and_events_on_them() throws Exception {
@@ -47,10 +49,12 @@ class EmbeddedRunTest {
             HttpClient http = HttpClient.newHttpClient();
 
             HttpResponse<String> task = http.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks"))
+                    .header("X-API-Key", DEV_KEY)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"a\",\"data\":{\"n\":1}}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             HttpResponse<String> events = http.send(HttpRequest.newBuilder(URI.create(base + "/api/events"))
+                    .header("X-API-Key", DEV_KEY)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(
                             "[{\"userIds\":[\"1\"],\"eventName\":\"trip_completed\",\"eventMeta\":{}}]")).build(),

@@ -51,7 +51,7 @@ class FifoQueueTest extends PortalTestSupport {
 
     @Test
     void should_make_the_idempotency_key_the_deduplication_id_so_sqs_drops_a_second_copy() throws Exception {
-        HttpResponse<String> response = send(HttpRequest.newBuilder(service.uri("/api/tasks"))
+        HttpResponse<String> response = send(service.request("/api/tasks")
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", "fifo-task-1")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"keyed\",\"data\":{}}")));

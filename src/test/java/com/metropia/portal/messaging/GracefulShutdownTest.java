@@ -46,7 +46,7 @@ class GracefulShutdownTest {
     }
 
     private static HttpRequest request(PortalService service) {
-        return HttpRequest.newBuilder(service.uri("/api/events"))
+        return service.request("/api/events")
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(

@@ -40,7 +40,7 @@ class HostileInputTest extends PortalTestSupport {
         byte[] body = "[{\"userIds\":[\"1\"],\"eventName\":\"caf\u00e9\",\"eventMeta\":{}}]"
                 .getBytes(StandardCharsets.ISO_8859_1);
 
-        assertProblem(send(HttpRequest.newBuilder(service.uri("/api/events"))
+        assertProblem(send(service.request("/api/events")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))), 400, "UTF-8");
     }
@@ -70,7 +70,7 @@ class HostileInputTest extends PortalTestSupport {
     @Test
     void should_answer_404_as_a_problem_for_an_unknown_path() throws Exception {
         assertProblem(postJson("/api/task", "{\"action\":\"a\",\"data\":{}}"), 404, "/api/task");
-        assertProblem(send(HttpRequest.newBuilder(service.uri("/")).GET()), 404, "POST /api/tasks");
+        assertProblem(send(service.request("/").GET()), 404, "POST /api/tasks");
     }
 
     @Test

@@ -119,7 +119,7 @@ class IdempotencyTest extends PortalTestSupport {
         var properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators, queueUrl, database));
         properties.put("portal.sqs.max-attempts", "1");
         try (PortalService withoutSqs = PortalService.start(properties)) {
-            HttpResponse<String> kept = send(HttpRequest.newBuilder(withoutSqs.uri("/api/tasks"))
+            HttpResponse<String> kept = send(withoutSqs.request("/api/tasks")
                     .header("Content-Type", "application/json").header("Idempotency-Key", "task-key-3")
                     .POST(HttpRequest.BodyPublishers.ofString(task)));
             assertThat(kept.statusCode()).isEqualTo(202);
@@ -139,7 +139,7 @@ class IdempotencyTest extends PortalTestSupport {
     }
 
     private HttpResponse<String> postWithKey(String path, String key, String body) throws Exception {
-        return send(HttpRequest.newBuilder(service.uri(path))
+        return send(service.request(path)
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString(body)));

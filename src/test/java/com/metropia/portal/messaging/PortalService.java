@@ -2,6 +2,7 @@ package com.metropia.portal.messaging;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,6 +19,9 @@ import org.apache.camel.main.Main;
  * working directory), with a few properties overridden to reach the test's emulators, queue and database.
  */
 final class PortalService implements AutoCloseable {
+
+    /** The API key the tests' service accepts, and that {@link #request} sends. */
+    static final String API_KEY = "test-key-7f3c9a1e";
 
     private final Main main;
     private final int httpPort;
@@ -37,6 +41,7 @@ final class PortalService implements AutoCloseable {
         properties.put("portal.sqs.queue", queueUrl.substring(queueUrl.lastIndexOf('/') + 1));
         properties.put("portal.mongodb.uri", emulators.mongoUri());
         properties.put("portal.mongodb.database", database);
+        properties.put("portal.api-keys", API_KEY);
         return properties;
     }
 
@@ -71,6 +76,11 @@ final class PortalService implements AutoCloseable {
 
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+
+    /** A request to the path that carries the API key, as a caller of the API would send it. */
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(uri(path)).header("X-API-Key", API_KEY);
     }
 
     CamelContext context() {

@@ -93,7 +93,7 @@ abstract class PortalTestSupport {
 
     protected HttpResponse<String> post(String path, String contentType, String body) throws IOException,
             InterruptedException {
-        return send(HttpRequest.newBuilder(service.uri(path))
+        return send(service.request(path)
                 .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }

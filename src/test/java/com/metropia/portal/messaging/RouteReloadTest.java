@@ -80,7 +80,7 @@ class RouteReloadTest {
         for (int i = 0; i < events; i++) {
             body.append(i == 0 ? "" : ",").append("{\"userIds\":[\"1\"],\"eventName\":\"x\",\"eventMeta\":{}}");
         }
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(service.uri("/api/events"))
+        HttpResponse<String> response = http.send(service.request("/api/events")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.append(']').toString())).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -165,7 +165,7 @@ class TaskFallbackTest {
 
     private HttpResponse<String> post(PortalService service, String body, String idempotencyKey)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(service.uri("/api/tasks"))
+        HttpRequest.Builder request = service.request("/api/tasks")
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));

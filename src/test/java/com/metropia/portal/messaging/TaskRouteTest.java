@@ -50,7 +50,7 @@ class TaskRouteTest extends PortalTestSupport {
 
     @Test
     void should_not_turn_any_http_header_into_an_sqs_message_attribute() throws Exception {
-        HttpResponse<String> response = send(HttpRequest.newBuilder(service.uri("/api/tasks"))
+        HttpResponse<String> response = send(service.request("/api/tasks")
                 .header("Content-Type", "application/json")
                 .header("Authorization", "Bearer caller-secret")
                 .header("X-Api-Key", "another-secret")
@@ -97,7 +97,7 @@ class TaskRouteTest extends PortalTestSupport {
         assertThat(malformed.statusCode()).isEqualTo(400);
         assertThat(json(malformed).get("detail").asText()).startsWith("The body is not valid JSON");
 
-        HttpResponse<String> get = send(HttpRequest.newBuilder(service.uri("/api/tasks")).GET());
+        HttpResponse<String> get = send(service.request("/api/tasks").GET());
         assertThat(get.statusCode()).isEqualTo(405);
         assertThat(get.headers().firstValue("Allow")).hasValue("POST");
         assertThat(get.headers().firstValue("Content-Type")).hasValue("application/problem+json");

@@ -99,7 +99,7 @@ class UnavailableBackendsTest {
 
     private HttpResponse<String> post(PortalService service, String path, String body)
             throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(service.uri(path))
+        return http.send(service.request(path)
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());

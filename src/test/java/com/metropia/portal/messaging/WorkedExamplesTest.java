@@ -155,7 +155,7 @@ class WorkedExamplesTest {
     }
 
     private JsonNode postEvents(String body) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(service.uri("/api/events"))
+        HttpResponse<String> response = http.send(service.request("/api/events")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);

@@ -35,6 +35,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 public final class ThroughputBenchmark {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String API_KEY = "benchmark-key";
 
     private ThroughputBenchmark() {
     }
@@ -96,7 +97,8 @@ public final class ThroughputBenchmark {
                 "portal.sqs.queue", "benchmark",
                 "portal.sqs.queue-url", queueUrl,
                 "portal.mongodb.uri", emulators.mongoUri(),
-                "portal.mongodb.database", "benchmark").forEach(main::addOverrideProperty);
+                "portal.mongodb.database", "benchmark",
+                "portal.api-keys", API_KEY).forEach(main::addOverrideProperty);
         main.start();
         return main;
     }
@@ -116,6 +118,7 @@ public final class ThroughputBenchmark {
 
     private static int post(HttpClient http, URI uri, String body, int expected) throws Exception {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri)
+                .header("X-API-Key", API_KEY)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != expected) {
