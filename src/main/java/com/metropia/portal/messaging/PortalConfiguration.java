@@ -114,7 +114,8 @@ public class PortalConfiguration implements CamelConfiguration {
             context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
                 @Override
                 public void notify(CamelEvent event) {
-                    if (event instanceof CamelEvent.CamelContextStartedEvent) {
+                    // the server listens from here on; the routes' consumers start next
+                    if (event instanceof CamelEvent.CamelContextRoutesStartingEvent) {
                         VertxErrorPages.install(context, mapper);
                     }
                 }

@@ -10,8 +10,8 @@ import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 
 /**
  * Errors the HTTP server answers before any route runs (an unknown path, a body over {@code camel.server.max-body-size},
- * a request during shutdown) as {@code application/problem+json}, like the routes' own errors, instead of Vert.x's
- * plain text or Camel's bare status.
+ * a request during start-up or shutdown) as {@code application/problem+json}, like the routes' own errors, instead of
+ * Vert.x's plain text or HTML, or Camel's bare status.
  */
 final class VertxErrorPages {
 
@@ -21,13 +21,17 @@ final class VertxErrorPages {
     static void install(CamelContext context, ObjectMapper mapper) {
         for (VertxPlatformHttpRouter router : context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
             // after every route of the server: what reaches it matched none
-            // before every route of the server: while shutting down, requests in flight finish and new ones are
-            // told to come back (Camel's own answer there is a bare 503)
+            // before every route of the server: while starting (the server listens before the routes take requests)
+            // and while shutting down (requests in flight finish), new requests are told to come back (Camel's own
+            // answers there are an HTML 404 and a bare 503)
             String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}");
             router.route().order(Integer.MIN_VALUE).handler(routing -> {
                 if (context.isStopping()) {
                     routing.response().putHeader("Retry-After", retryAfter);
                     answer(routing, mapper, 503, "The service is shutting down: nothing was done; retry");
+                } else if (!context.isStarted()) {
+                    routing.response().putHeader("Retry-After", retryAfter);
+                    answer(routing, mapper, 503, "The service is starting: nothing was done; retry");
                 } else {
                     routing.next();
                 }
