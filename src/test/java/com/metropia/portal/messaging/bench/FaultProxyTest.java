@@ -19,7 +19,8 @@ class FaultProxyTest {
 
     @Test
     void should_forward_cut_open_connections_when_down_and_forward_again_when_up() throws Exception {
-        try (ServerSocket echo = echoServer(); FaultProxy proxy = FaultProxy.start("echo", "127.0.0.1", echo.getLocalPort())) {
+        try (ServerSocket echo = echoServer();
+             FaultProxy proxy = FaultProxy.start("echo", "127.0.0.1", echo.getLocalPort())) {
             try (Socket before = connect(proxy)) {
                 assertThat(roundTrip(before, "one")).isEqualTo("one");
 
