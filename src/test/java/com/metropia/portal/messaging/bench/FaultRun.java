@@ -636,7 +636,9 @@ public final class FaultRun {
             System.out.printf("%nEvery request carried an Idempotency-Key. Of the %,d tasks acknowledged as queued,"
                               + " %,d have their acknowledged messageId in SQS.%n", ackedInSqs,
                     sqsMessageIdMatches.size());
-            System.out.printf("%nThe first non-2xx answer of each kind:%n");
+            if (!tasks.firstAnswers.isEmpty() || !events.firstAnswers.isEmpty()) {
+                System.out.printf("%nThe first non-2xx answer of each kind:%n");
+            }
             for (Tally tally : List.of(tasks, events)) {
                 new TreeMap<>(tally.firstAnswers).forEach((outcome, first) -> System.out.printf("  %s %s at %s%n",
                         tally == tasks ? "tasks " : "events", outcome, first));
