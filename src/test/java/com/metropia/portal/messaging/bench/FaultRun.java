@@ -37,6 +37,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import org.bson.Document;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
@@ -57,7 +58,9 @@ public final class FaultRun {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HOST = "127.0.0.1";
-    private static final String QUEUE = "fault-run";
+    /** The queue of the run; a name ending in .fifo makes it a FIFO queue ({@code -Dfaultrun.queue=fault-run.fifo}). */
+    private static final String QUEUE = System.getProperty("faultrun.queue", "fault-run");
+    private static final String API_KEY = "fault-run-key";
     private static final String DATABASE = "fault_run";
     private static final String FALLBACK = "send_task_fallback";
 
@@ -136,6 +139,7 @@ public final class FaultRun {
         String sqsEndpoint = "http://" + HOST + ":" + sqs.port();
         Map<String, String> env = new TreeMap<>();
         env.put("PORTAL_HTTP_PORT", String.valueOf(EmbeddedEmulators.freePort(HOST)));
+        env.put("PORTAL_API_KEYS", API_KEY);
         env.put("PORTAL_SQS_ENDPOINT", sqsEndpoint);
         env.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
         env.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
@@ -423,6 +427,7 @@ public final class FaultRun {
                         .timeout(Duration.ofSeconds(30))
                         .header("Content-Type", "application/json")
                         .header("Idempotency-Key", request.key)
+                        .header("X-API-Key", API_KEY)
                         .POST(HttpRequest.BodyPublishers.ofString(request.body))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 int status = response.statusCode();
@@ -532,7 +537,7 @@ public final class FaultRun {
             }
         }
 
-        /** Receives every message with a visibility timeout longer than the run, so none comes back. */
+        /** Receives and deletes every message (the counts are kept here), so that a FIFO group never blocks the reads. */
         private void readSqs() {
             tasks.inSqs = new int[tasks.items];
             events.inSqs = new int[events.items];
@@ -543,6 +548,12 @@ public final class FaultRun {
                     List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10)
                             .visibilityTimeout(3600).waitTimeSeconds(1)).messages();
                     empty = messages.isEmpty() ? empty + 1 : 0;
+                    if (!messages.isEmpty()) {
+                        // a FIFO queue hands out nothing more of a message group while its messages are in flight
+                        sqs.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(messages.stream()
+                                .map(m -> DeleteMessageBatchRequestEntry.builder().id(m.messageId())
+                                        .receiptHandle(m.receiptHandle()).build()).toList()));
+                    }
                     for (Message message : messages) {
                         int n = taskMarker(message.body());
                         if (n >= 0) {
