@@ -3,6 +3,7 @@ package com.metropia.portal.messaging;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
@@ -64,7 +65,7 @@ class HostileInputTest extends PortalTestSupport {
         HttpResponse<String> response = postJson("/api/tasks", task);
 
         assertProblem(response, 413, "1048576");
-        assertThat(receiveAll(0)).isEmpty();
+        assertThat(receiveAll(1, Duration.ofSeconds(1))).isEmpty();
     }
 
     @Test

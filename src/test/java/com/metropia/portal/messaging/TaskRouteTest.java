@@ -4,6 +4,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,7 @@ class TaskRouteTest extends PortalTestSupport {
             assertThat(problem.get("errors").findValuesAsText("field")).as(invalid.getKey())
                     .contains(invalid.getValue());
         }
-        assertThat(receiveAll(0)).isEmpty();
+        assertThat(receiveAll(1, Duration.ofSeconds(1))).isEmpty();
         assertThat(sqs.getQueueAttributes(b -> b.queueUrl(queueUrl).attributeNamesWithStrings("All"))
                 .attributesAsStrings()).containsEntry("ApproximateNumberOfMessages", "0");
     }
@@ -106,7 +107,7 @@ class TaskRouteTest extends PortalTestSupport {
         assertThat(form.statusCode()).isEqualTo(415);
         assertThat(json(form).get("title").asText()).isEqualTo("Unsupported Media Type");
 
-        assertThat(receiveAll(0)).isEmpty();
+        assertThat(receiveAll(1, Duration.ofSeconds(1))).isEmpty();
     }
 
     @Test
