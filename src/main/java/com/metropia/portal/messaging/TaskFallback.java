@@ -88,10 +88,6 @@ public class TaskFallback {
      */
     public void claimOldest(Exchange exchange, String database, String collection) {
         MongoCollection<Document> fallback = collection(exchange, database, collection);
-        if (!indexed) {
-            fallback.createIndex(Indexes.ascending("claimedUntil", "created_at"));
-            indexed = true;
-        }
         Date now = new Date();
         Document task = fallback.findOneAndUpdate(Filters.lte("claimedUntil", now),
                 Updates.combine(Updates.set("claimedUntil", Date.from(now.toInstant().plus(claim))),
@@ -100,6 +96,11 @@ public class TaskFallback {
         if (task == null) {
             exchange.getMessage().setBody(null);
             return;
+        }
+        if (!indexed) {
+            // only once there is something to redrive: a service whose SQS never failed creates no collection
+            fallback.createIndex(Indexes.ascending("claimedUntil", "created_at"));
+            indexed = true;
         }
         exchange.setProperty(FALLBACK_ID, task.getObjectId("_id"));
         exchange.setProperty(TaskKeys.KEY, task.getString("idempotencyKey"));

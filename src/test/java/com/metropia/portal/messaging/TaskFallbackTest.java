@@ -126,6 +126,33 @@ class TaskFallbackTest {
     }
 
     @Test
+    void should_send_each_kept_task_once_when_two_instances_redrive_the_same_collection() throws Exception {
+        String queueUrl = emulators.createQueue("fallback-shared");
+        String database = "portal_fallback_shared";
+        List<String> bodies = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (int n = 0; n < 40; n++) {
+            // kept as the service keeps a task: the exact body, oldest first, not claimed
+            ObjectId id = new ObjectId();
+            bodies.add("{\"action\":\"a\",\"data\":{\"n\":" + n + "}}");
+            fallback(database).insertOne(new Document("_id", id).append("body", bodies.get(n))
+                    .append("queue", "fallback-shared").append("messageGroupId", "portal-tasks")
+                    .append("deduplicationId", id.toHexString()).append("created_at", new java.util.Date(now - 40 + n))
+                    .append("claimedUntil", new java.util.Date(0)).append("attempts", 0));
+        }
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);
+        properties.put("portal.tasks.redrive-period-ms", "100");
+        try (PortalService first = PortalService.start(properties);
+             PortalService second = PortalService.start(properties)) {
+            List<Message> messages = receive(queueUrl, 40, Duration.ofSeconds(30));
+
+            assertThat(messages).extracting(Message::body).containsExactlyInAnyOrderElementsOf(bodies);
+            await().atMost(Duration.ofSeconds(10)).until(() -> fallback(database).countDocuments() == 0);
+            assertThat(receive(queueUrl, 1, Duration.ofSeconds(2))).isEmpty();
+        }
+    }
+
+    @Test
     void should_refuse_with_400_a_task_whose_text_sqs_does_not_take() throws Exception {
         String queueUrl = emulators.createQueue("fallback-invalid");
         try (PortalService service = PortalService.start(PortalService.emulatorProperties(emulators, queueUrl, "portal_fallback_invalid"))) {

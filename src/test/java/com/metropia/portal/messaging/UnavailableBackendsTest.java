@@ -6,9 +6,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.bench.FaultProxy;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -77,6 +80,33 @@ class UnavailableBackendsTest {
             // one line per failed attempt, counted from 0: three attempts, then the batch is reported
             assertThat(retries.lines()).filteredOn(line -> line.contains("On delivery attempt")).hasSize(3)
                     .last().asString().contains("On delivery attempt: 2");
+        }
+    }
+
+    @Test
+    void should_store_the_events_when_mongodb_comes_back_before_the_last_attempt() throws Exception {
+        try (FaultProxy mongodb = FaultProxy.start("MongoDB", "127.0.0.1", emulators.mongoPort())) {
+            Map<String, String> properties = PortalService.emulatorProperties(emulators,
+                    emulators.createQueue("mongo-back"), "portal_mongo_back");
+            properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + mongodb.port() + "/?serverSelectionTimeoutMS=500");
+            properties.put("portal.mongodb.max-attempts", "10");
+            properties.put("portal.mongodb.retry-max-delay-ms", "500");
+            try (PortalService service = PortalService.start(properties)) {
+                mongodb.down();
+                CompletableFuture<HttpResponse<String>> response = http.sendAsync(service.request("/api/events")
+                        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(PortalTestSupport.events(3, "back"))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                Thread.sleep(1500);
+                assertThat(response).isNotDone();
+                mongodb.up();
+
+                assertThat(response.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+            }
+        }
+        try (MongoClient mongo = MongoClients.create(emulators.mongoUri())) {
+            assertThat(mongo.getDatabase("portal_mongo_back").getCollection("send_event").find().first()
+                    .getList("data", Object.class)).hasSize(3);
         }
     }
 
