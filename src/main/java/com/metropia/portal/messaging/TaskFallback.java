@@ -2,8 +2,11 @@ package com.metropia.portal.messaging;
 
 import java.time.Duration;
 import java.util.Date;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
@@ -38,6 +41,8 @@ public class TaskFallback {
     private static final Date NOT_CLAIMED = new Date(0);
 
     private final Duration claim;
+    /** Per database.collection: tasks SQS acknowledged whose delete MongoDB has not acknowledged yet. */
+    private final Map<String, Set<ObjectId>> sentNotDeleted = new ConcurrentHashMap<>();
     private volatile boolean indexed;
 
     public TaskFallback(Duration claim) {
@@ -88,6 +93,7 @@ public class TaskFallback {
      */
     public void claimOldest(Exchange exchange, String database, String collection) {
         MongoCollection<Document> fallback = collection(exchange, database, collection);
+        deleteSent(fallback, toDelete(database, collection));
         Date now = new Date();
         Document task = fallback.findOneAndUpdate(Filters.lte("claimedUntil", now),
                 Updates.combine(Updates.set("claimedUntil", Date.from(now.toInstant().plus(claim))),
@@ -112,10 +118,28 @@ public class TaskFallback {
     /** SQS acknowledged the claimed task: it leaves the fallback collection. */
     public void redriven(Exchange exchange, String database, String collection) {
         ObjectId id = exchange.getProperty(FALLBACK_ID, ObjectId.class);
-        String messageId = exchange.getMessage().getHeader(Sqs2Constants.MESSAGE_ID, String.class);
-        collection(exchange, database, collection).deleteOne(Filters.eq("_id", id));
-        LOG.info("Task {} moved from {} to SQS as message {}", id, collection, messageId);
+        // sent: from here on the task is never handed back, even if MongoDB is gone before it is deleted
         exchange.removeProperty(FALLBACK_ID);
+        toDelete(database, collection).add(id);
+        LOG.info("Task {} moved from {} to SQS as message {}", id, collection,
+                exchange.getMessage().getHeader(Sqs2Constants.MESSAGE_ID, String.class));
+        deleteSent(collection(exchange, database, collection), toDelete(database, collection));
+    }
+
+    /**
+     * Deletes the tasks SQS acknowledged; one MongoDB did not let go of is deleted before anything else is claimed,
+     * so it is not sent twice (unless the process dies first: then a FIFO queue drops the second copy by its
+     * deduplication id, a standard queue gets it again).
+     */
+    private static void deleteSent(MongoCollection<Document> fallback, Set<ObjectId> sent) {
+        for (Iterator<ObjectId> ids = sent.iterator(); ids.hasNext(); ) {
+            fallback.deleteOne(Filters.eq("_id", ids.next()));
+            ids.remove();
+        }
+    }
+
+    private Set<ObjectId> toDelete(String database, String collection) {
+        return sentNotDeleted.computeIfAbsent(database + "." + collection, name -> ConcurrentHashMap.newKeySet());
     }
 
     /**

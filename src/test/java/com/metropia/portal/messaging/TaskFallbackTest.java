@@ -11,10 +11,15 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.bench.FaultProxy;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +30,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -150,6 +156,36 @@ class TaskFallbackTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> fallback(database).countDocuments() == 0);
             assertThat(receive(queueUrl, 1, Duration.ofSeconds(2))).isEmpty();
         }
+    }
+
+    @Test
+    void should_not_hand_back_a_task_sqs_took_when_mongodb_is_gone_before_its_delete() throws Exception {
+        String database = "portal_fallback_delete";
+        ObjectId id = new ObjectId();
+        fallback(database).insertOne(new Document("_id", id).append("body", "{\"action\":\"a\",\"data\":{}}")
+                .append("created_at", new java.util.Date()).append("claimedUntil", new java.util.Date(0)));
+        // a claim of no length: without the remembered delete, the next pass would take the task again
+        TaskFallback redrive = new TaskFallback(Duration.ZERO);
+        try (FaultProxy mongodb = FaultProxy.start("MongoDB", "127.0.0.1", emulators.mongoPort());
+             MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port() + "/?serverSelectionTimeoutMS=300");
+             DefaultCamelContext context = new DefaultCamelContext()) {
+            context.getRegistry().bind("portalMongoClient", throughProxy);
+            Exchange pass = new DefaultExchange(context);
+            redrive.claimOldest(pass, database, "send_task_fallback");
+            assertThat(pass.getMessage().getBody(String.class)).isEqualTo("{\"action\":\"a\",\"data\":{}}");
+
+            mongodb.down();   // SQS acknowledged the task; MongoDB is gone before the delete
+            assertThatThrownBy(() -> redrive.redriven(pass, database, "send_task_fallback")).isInstanceOf(MongoException.class);
+            mongodb.up();
+            Exchange next = new DefaultExchange(context);
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+                redrive.claimOldest(next, database, "send_task_fallback");
+                return true;
+            });
+
+            assertThat(next.getMessage().getBody()).isNull();
+        }
+        assertThat(fallback(database).countDocuments()).isZero();
     }
 
     @Test
