@@ -6,7 +6,10 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.MongoException;
 import org.apache.camel.Exchange;
+import org.apache.camel.util.ObjectHelper;
+import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * The HTTP edge: checks on the request line and headers, and RFC 9457 {@code application/problem+json} answers.
@@ -93,21 +96,12 @@ public class HttpProblems {
 
     /** 503 when SQS or MongoDB failed somewhere in the chain of causes (the caller may retry), else 500. */
     public int statusOf(Exchange exchange) {
-        for (Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class); t != null; t = t.getCause()) {
-            if (t instanceof software.amazon.awssdk.core.exception.SdkException || t instanceof com.mongodb.MongoException) {
-                return 503;
-            }
-        }
-        return 500;
+        Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        return isSqsFailure(error) || ObjectHelper.getException(MongoException.class, error) != null ? 503 : 500;
     }
 
     private static boolean isSqsFailure(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof software.amazon.awssdk.core.exception.SdkException) {
-                return true;
-            }
-        }
-        return false;
+        return ObjectHelper.getException(SdkException.class, error) != null;
     }
 
     static String title(int status) {

@@ -8,8 +8,10 @@ import java.util.HexFormat;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.bson.Document;
 
 /**
  * What the idempotent task and event paths share: the key of a request, hashes, the client they check MongoDB with,
@@ -43,6 +45,11 @@ final class Idempotency {
     static MongoClient mongoClient(CamelContext context) {
         MongoClient single = context.getRegistry().findSingleByType(MongoClient.class);
         return single != null ? single : context.getRegistry().lookupByNameAndType("portalMongoClient", MongoClient.class);
+    }
+
+    /** A collection of the database, through {@link #mongoClient(CamelContext)}. */
+    static MongoCollection<Document> collection(CamelContext context, String database, String collection) {
+        return mongoClient(context).getDatabase(database).getCollection(collection);
     }
 
     static boolean isDuplicateKey(Throwable error) {

@@ -166,7 +166,7 @@ public class TaskFallback {
     }
 
     private static MongoCollection<Document> collection(Exchange exchange, String database, String collection) {
-        return Idempotency.mongoClient(exchange.getContext()).getDatabase(database).getCollection(collection);
+        return Idempotency.collection(exchange.getContext(), database, collection);
     }
 
     private static String message(Throwable error) {

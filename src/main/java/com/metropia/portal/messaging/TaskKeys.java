@@ -147,6 +147,6 @@ public class TaskKeys {
     }
 
     private MongoCollection<Document> keys(Exchange exchange) {
-        return Idempotency.mongoClient(exchange.getContext()).getDatabase(database).getCollection(collection);
+        return Idempotency.collection(exchange.getContext(), database, collection);
     }
 }
