@@ -14,7 +14,6 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -39,7 +38,7 @@ class AuthenticationStartupTest {
         assumeTrue(System.getenv("PORTAL_API_KEYS") == null, "PORTAL_API_KEYS is set in this environment");
         Map<String, String> properties = withoutKeys();
 
-        assertThat(startupFailure(properties)).contains("No API key").contains("portal.api-keys")
+        assertThat(PortalService.startupFailure(properties)).contains("No API key").contains("portal.api-keys")
                 .contains("PORTAL_API_KEYS").contains("portal.http.auth=off");
     }
 
@@ -49,7 +48,7 @@ class AuthenticationStartupTest {
         Map<String, String> properties = withoutKeys();
         properties.put("portal.api-keys", " , ");
 
-        assertThat(startupFailure(properties)).contains("No API key");
+        assertThat(PortalService.startupFailure(properties)).contains("No API key");
     }
 
     @Test
@@ -57,7 +56,7 @@ class AuthenticationStartupTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_auth_startup");
         properties.put("portal.http.auth", "basic");
 
-        assertThat(startupFailure(properties)).contains("portal.http.auth must be api-key or off, not 'basic'");
+        assertThat(PortalService.startupFailure(properties)).contains("portal.http.auth must be api-key or off, not 'basic'");
     }
 
     @Test
@@ -96,15 +95,5 @@ class AuthenticationStartupTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_auth_startup");
         properties.remove("portal.api-keys");
         return properties;
-    }
-
-    private static String startupFailure(Map<String, String> properties) {
-        Throwable failure = catchThrowable(() -> PortalService.start(properties).close());
-        assertThat(failure).as("the start-up should fail").isNotNull();
-        StringBuilder messages = new StringBuilder();
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            messages.append(t.getMessage()).append('\n');
-        }
-        return messages.toString();
     }
 }

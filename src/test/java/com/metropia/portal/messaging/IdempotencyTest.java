@@ -139,9 +139,6 @@ class IdempotencyTest extends PortalTestSupport {
     }
 
     private HttpResponse<String> postWithKey(String path, String key, String body) throws Exception {
-        return send(service.request(path)
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", key)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        return send(service.jsonPost(path, body).header("Idempotency-Key", key));
     }
 }

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -13,6 +14,9 @@ import com.metropia.portal.messaging.lint.RouteLint;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.main.Main;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * The real service, booted as {@code java -jar} would boot it (application.properties and the YAML in routes/ of the
@@ -94,6 +98,24 @@ final class PortalService implements AutoCloseable {
     @Override
     public void close() {
         main.stop();
+    }
+
+    /** The messages of a start-up that must fail, cause by cause: what the user reads. */
+    static String startupFailure(Map<String, String> properties) {
+        Throwable failure = catchThrowable(() -> start(properties).close());
+        assertThat(failure).as("the start-up should fail").isNotNull();
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        return messages.toString();
+    }
+
+    /** A JSON POST of the body with the test key; a test adds what else it needs, such as an Idempotency-Key. */
+    HttpRequest.Builder jsonPost(String path, String body) {
+        return request(path).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
     }
 
     static int freePort() {

@@ -121,6 +121,11 @@ abstract class PortalTestSupport {
 
     /** What arrives within the time given, or sooner once the expected number is in. */
     protected List<Message> receiveAll(int expected, Duration within) {
+        return receive(sqs, queueUrl, expected, within);
+    }
+
+    /** What arrives in a queue within the time given, with all attributes (and left in flight). */
+    static List<Message> receive(SqsClient sqs, String queueUrl, int expected, Duration within) {
         List<Message> messages = new ArrayList<>();
         long deadline = System.nanoTime() + within.toNanos();
         while (messages.size() < expected && System.nanoTime() < deadline) {

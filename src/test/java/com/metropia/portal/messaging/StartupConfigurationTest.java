@@ -6,7 +6,6 @@ import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -23,7 +22,7 @@ class StartupConfigurationTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.remove("portal.mongodb.uri");
 
-        assertThat(startupFailure(properties)).contains("portal.mongodb.uri").contains("PORTAL_MONGODB_URI");
+        assertThat(PortalService.startupFailure(properties)).contains("portal.mongodb.uri").contains("PORTAL_MONGODB_URI");
     }
 
     @Test
@@ -31,7 +30,7 @@ class StartupConfigurationTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.put("portal.mongodb.uri", "mongo://admin:s3cret@db.example.com");
 
-        assertThat(startupFailure(properties)).contains("portal.mongodb.uri is not a valid").doesNotContain("s3cret");
+        assertThat(PortalService.startupFailure(properties)).contains("portal.mongodb.uri is not a valid").doesNotContain("s3cret");
     }
 
     @Test
@@ -53,7 +52,7 @@ class StartupConfigurationTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.put("portal.mongodb.uri", emulators.mongoUri() + "/?w=0");
 
-        assertThat(startupFailure(properties)).contains("w=0");
+        assertThat(PortalService.startupFailure(properties)).contains("w=0");
     }
 
     @Test
@@ -65,7 +64,7 @@ class StartupConfigurationTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.remove("portal.sqs.region");
 
-        assertThat(startupFailure(properties)).contains("portal.sqs.region").contains("AWS_REGION");
+        assertThat(PortalService.startupFailure(properties)).contains("portal.sqs.region").contains("AWS_REGION");
     }
 
     @Test
@@ -73,7 +72,7 @@ class StartupConfigurationTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.put("portal.sqs.queue", queueUrl);
 
-        assertThat(startupFailure(properties)).contains("portal.sqs.queue-url");
+        assertThat(PortalService.startupFailure(properties)).contains("portal.sqs.queue-url");
     }
 
     @Test
@@ -81,16 +80,6 @@ class StartupConfigurationTest {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.put("portal.sqs.queue", "no-such-queue");
 
-        assertThat(startupFailure(properties)).contains("'no-such-queue'").contains("does not exist");
-    }
-
-    private static String startupFailure(Map<String, String> properties) {
-        Throwable failure = catchThrowable(() -> PortalService.start(properties).close());
-        assertThat(failure).as("the start-up should fail").isNotNull();
-        StringBuilder messages = new StringBuilder();
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            messages.append(t.getMessage()).append('\n');
-        }
-        return messages.toString();
+        assertThat(PortalService.startupFailure(properties)).contains("'no-such-queue'").contains("does not exist");
     }
 }

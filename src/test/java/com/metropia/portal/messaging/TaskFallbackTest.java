@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -217,21 +216,12 @@ class TaskFallbackTest {
     }
 
     private List<Message> receive(String queueUrl, int expected, Duration within) {
-        List<Message> messages = new ArrayList<>();
-        long deadline = System.nanoTime() + within.toNanos();
-        while (messages.size() < expected && System.nanoTime() < deadline) {
-            messages.addAll(sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
-                    .messageAttributeNames("All").messageSystemAttributeNames(MessageSystemAttributeName.ALL)).messages());
-        }
-        return messages;
+        return PortalTestSupport.receive(sqs, queueUrl, expected, within);
     }
 
     private HttpResponse<String> post(PortalService service, String body, String idempotencyKey)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = service.request("/api/tasks")
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request = service.jsonPost("/api/tasks", body);
         if (idempotencyKey != null) {
             request.header("Idempotency-Key", idempotencyKey);
         }

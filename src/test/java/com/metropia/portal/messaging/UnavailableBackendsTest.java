@@ -2,9 +2,7 @@ package com.metropia.portal.messaging;
 
 import java.io.IOException;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -93,9 +91,8 @@ class UnavailableBackendsTest {
             properties.put("portal.mongodb.retry-max-delay-ms", "500");
             try (PortalService service = PortalService.start(properties)) {
                 mongodb.down();
-                CompletableFuture<HttpResponse<String>> response = http.sendAsync(service.request("/api/events")
-                        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(PortalTestSupport.events(3, "back"))).build(),
+                CompletableFuture<HttpResponse<String>> response = http.sendAsync(
+                        service.jsonPost("/api/events", PortalTestSupport.events(3, "back")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 Thread.sleep(1500);
                 assertThat(response).isNotDone();
@@ -129,9 +126,6 @@ class UnavailableBackendsTest {
 
     private HttpResponse<String> post(PortalService service, String path, String body)
             throws IOException, InterruptedException {
-        return http.send(service.request(path)
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(service.jsonPost(path, body).build(), HttpResponse.BodyHandlers.ofString());
     }
 }
