@@ -89,9 +89,9 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalTaskKeys", new TaskKeys(
                 optional(properties, "portal.mongodb.database").orElse("portal"),
                 optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
-                java.time.Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60))));
+                Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60))));
         registry.bind("portalTaskFallback", new TaskFallback(
-                java.time.Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-claim-seconds", 60))));
+                Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-claim-seconds", 60))));
         MongoRetries mongoRetries = new MongoRetries(intProperty(properties, "portal.mongodb.max-attempts", 3));
         registry.bind("portalMongoRetries", mongoRetries);
         registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(

@@ -43,7 +43,8 @@ public class TaskFallback {
     private final Duration claim;
     /** Per database.collection: tasks SQS acknowledged whose delete MongoDB has not acknowledged yet. */
     private final Map<String, Set<ObjectId>> sentNotDeleted = new ConcurrentHashMap<>();
-    private volatile boolean indexed;
+    /** The database.collection names whose claim index is made (each redrive may have its own collection). */
+    private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
     public TaskFallback(Duration claim) {
         this.claim = claim;
@@ -103,10 +104,10 @@ public class TaskFallback {
             exchange.getMessage().setBody(null);
             return;
         }
-        if (!indexed) {
+        if (!indexed.contains(database + "." + collection)) {
             // only once there is something to redrive: a service whose SQS never failed creates no collection
             fallback.createIndex(Indexes.ascending("claimedUntil", "created_at"));
-            indexed = true;
+            indexed.add(database + "." + collection);
         }
         exchange.setProperty(FALLBACK_ID, task.getObjectId("_id"));
         exchange.setProperty(TaskKeys.KEY, task.getString("idempotencyKey"));
