@@ -81,14 +81,16 @@ public final class FaultRun {
      * threads), {@code load-seconds} (over how long the first attempts are spread), {@code sqs-down-at},
      * {@code sqs-down-for}, {@code mongodb-down-at}, {@code mongodb-down-for} (an outage of 0 s is skipped; one that
      * lasts past the end of the run is never lifted), {@code kill-at} (negative: no kill), {@code deadline} (when the
-     * clients stop retrying), {@code abandoned-seconds} (the service's
-     * {@code portal.tasks.idempotency-abandoned-seconds}), {@code max-backoff} and {@code retry-after-cap} (the longest
+     * clients stop retrying), {@code abandoned-seconds} and {@code claim-seconds} (the service's
+     * {@code portal.tasks.idempotency-abandoned-seconds} and {@code portal.tasks.redrive-claim-seconds}: short, so that
+     * the keys and kept tasks a killed service held are taken over within the run), {@code max-backoff} and {@code retry-after-cap} (the longest
      * wait between two attempts of a request, and the most of a Retry-After the clients honour),
      * {@code fallback-drain-seconds} (how long to wait for {@code send_task_fallback} to empty).
      */
     record Settings(List<String> queues, int tasks, int eventRequests, int eventsPerRequest, int clients,
                     double loadSeconds, double sqsDownAt, double sqsDownFor, double mongoDownAt, double mongoDownFor,
-                    double killAt, double deadline, int abandonedSeconds, double maxBackoff, double retryAfterCap,
+                    double killAt, double deadline, int abandonedSeconds, int claimSeconds, double maxBackoff,
+                    double retryAfterCap,
                     double fallbackDrainSeconds) {
 
         static Settings fromSystemProperties() {
@@ -107,6 +109,7 @@ public final class FaultRun {
                     setting("kill-at", 48),
                     setting("deadline", 150),
                     intSetting("abandoned-seconds", 20),
+                    intSetting("claim-seconds", 20),
                     setting("max-backoff", 5),
                     setting("retry-after-cap", 5),
                     setting("fallback-drain-seconds", 60));
@@ -209,6 +212,7 @@ public final class FaultRun {
         env.put("PORTAL_MONGODB_URI", "mongodb://" + HOST + ":" + mongo.port());
         env.put("PORTAL_MONGODB_DATABASE", DATABASE);
         env.put("PORTAL_TASKS_IDEMPOTENCY_ABANDONED_SECONDS", String.valueOf(settings.abandonedSeconds()));
+        env.put("PORTAL_TASKS_REDRIVE_CLAIM_SECONDS", String.valueOf(settings.claimSeconds()));
         return env;
     }
 
@@ -405,8 +409,8 @@ public final class FaultRun {
                     sqsProxy, emulators.mongoUri(), mongoProxy);
             System.out.printf("  service: java -jar target/portal-messaging.jar on %s, log %s%n", service.uri(""),
                     service.log());
-            System.out.printf("  portal.tasks.idempotency-abandoned-seconds = %d for this run%n",
-                    settings.abandonedSeconds());
+            System.out.printf("  portal.tasks.idempotency-abandoned-seconds = %d and portal.tasks.redrive-claim-seconds"
+                              + " = %d for this run%n", settings.abandonedSeconds(), settings.claimSeconds());
             System.out.printf("  %s%n", settings);
             long pid = service.start();
             try {
@@ -454,6 +458,9 @@ public final class FaultRun {
                 mark("service stopped; reading SQS and MongoDB");
                 Observed observed = new Observed(readSqs(), queueLeft(), readFallback(database),
                         readSendEvent(database));
+                mark(String.format("read %,d messages from SQS (%,d left), %,d fallback documents, %,d stored events",
+                        observed.queue().size(), observed.queueLeft(), observed.fallbackLeft().size(),
+                        observed.storedEvents().size()));
                 FaultRunVerdict verdict = FaultRunVerdict.judge(fifo(), sentTasks(), sentEvents(), observed);
                 report(verdict);
                 return new Outcome(queue, kill, verdict.tasks.acknowledgedFallback(), verdict, null);
