@@ -83,9 +83,9 @@ public final class FaultRun {
      * lasts past the end of the run is never lifted), {@code kill-at} (negative: no kill), {@code deadline} (when the
      * clients stop retrying), {@code abandoned-seconds} and {@code claim-seconds} (the service's
      * {@code portal.tasks.idempotency-abandoned-seconds} and {@code portal.tasks.redrive-claim-seconds}: short, so that
-     * the keys and kept tasks a killed service held are taken over within the run), {@code max-backoff} and {@code retry-after-cap} (the longest
-     * wait between two attempts of a request, and the most of a Retry-After the clients honour),
-     * {@code fallback-drain-seconds} (how long to wait for {@code send_task_fallback} to empty).
+     * the keys and kept tasks a killed service held are taken over within the run), {@code max-backoff} and
+     * {@code retry-after-cap} (the longest wait between two attempts of a request, and the most of a Retry-After the
+     * clients honour), {@code fallback-drain-seconds} (how long to wait for {@code send_task_fallback} to empty).
      */
     record Settings(List<String> queues, int tasks, int eventRequests, int eventsPerRequest, int clients,
                     double loadSeconds, double sqsDownAt, double sqsDownFor, double mongoDownAt, double mongoDownFor,
@@ -175,9 +175,9 @@ public final class FaultRun {
     }
 
     private static int summary(List<Outcome> outcomes) {
-        System.out.printf("%nSummary (tasks; events must show neither losses nor copies)%n");
-        System.out.printf("%-20s %-26s %9s %5s %18s %18s  %s%n", "queue", "kill", "kept in", "lost", "copies, droppable",
-                "copies, not", "result");
+        System.out.printf("%nSummary (lost: tasks and events; copies: of tasks in SQS)%n");
+        System.out.printf("%-20s %-26s %9s %5s %18s %18s  %s%n", "queue", "kill", "kept in", "lost",
+                "copies, droppable", "copies, not", "result");
         System.out.printf("%-20s %-26s %9s %5s %18s %18s%n", "", "", "fallback", "", "(same taskId)",
                 "droppable");
         for (Outcome outcome : outcomes) {
