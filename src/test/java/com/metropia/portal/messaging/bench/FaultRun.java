@@ -143,6 +143,11 @@ public final class FaultRun {
                                + " mvn -DskipTests package exec:java@fault-run");
             System.exit(2);
         }
+        if (System.getProperty("faultrun.queue") != null) {
+            System.err.println("faultrun.queue is no longer read: name the queues in faultrun.queues"
+                               + " (comma-separated, e.g. -Dfaultrun.queues=fault-run.fifo)");
+            System.exit(2);
+        }
         if (settings.queues().isEmpty()) {
             System.err.println("No queue to run against: set faultrun.queues (e.g. fault-run,fault-run.fifo)");
             System.exit(2);
