@@ -769,7 +769,7 @@ public final class FaultRun {
             row("acknowledged messageId not in SQS (must be 0)", t.messageIdNotInSqs(), null);
             row("acknowledged md5OfBody not the body's (must be 0)", t.md5Differs(), null);
             row("stored otherwise than sent (must be 0)", t.bodiesDiffer(), e.differ());
-            row("unacknowledged but found (fine)", t.unacknowledgedFound(), e.unacknowledgedFound());
+            row("unacknowledged but found", t.unacknowledgedFound(), e.unacknowledgedFound());
             row("unacknowledged, not found", t.unacknowledgedMissing(), e.unacknowledgedMissing());
             if (fifo()) {
                 System.out.println("On a FIFO queue every copy counts: SQS drops one sent again with the same"
