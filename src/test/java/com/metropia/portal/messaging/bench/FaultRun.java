@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,8 +24,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.bench.FaultRunVerdict.Observed;
+import com.metropia.portal.messaging.bench.FaultRunVerdict.QueuedMessage;
+import com.metropia.portal.messaging.bench.FaultRunVerdict.SentEvents;
+import com.metropia.portal.messaging.bench.FaultRunVerdict.SentTask;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -39,27 +45,28 @@ import org.bson.Document;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * The fault run: the packaged service ({@code java -jar target/portal-messaging.jar}, a child process) takes a few
  * thousand tasks and events from well-behaved clients while SQS is stopped for a while, then MongoDB, and the service
  * itself is killed with SIGKILL once and started again. Afterwards everything that landed is read back with the AWS SDK
- * and the MongoDB driver, and each item acknowledged with a 2xx must be found, once.
+ * and the MongoDB driver and judged by {@link FaultRunVerdict}: each item acknowledged with a 2xx must be found, as it
+ * was sent, and a task's copies in SQS must be ones a consumer can drop (on a FIFO queue: none at all).
  * <p>
- * SQS and MongoDB are the in-process emulators, each behind a {@link FaultProxy}: "stopping" one cuts the service off
- * from it and loses nothing it stored. Every request carries its own Idempotency-Key and is retried with the same key
- * and body after a non-2xx answer or a connection error, until a deadline.
+ * It runs once per queue of {@code faultrun.queues} (by default a standard and a FIFO queue), each time with fresh
+ * emulators, each behind a {@link FaultProxy}: "stopping" one cuts the service off from it and loses nothing it stored.
+ * Every request carries its own Idempotency-Key and is retried with the same key and body after a non-2xx answer or a
+ * connection error, until a deadline.
  * <p>
  * {@code mvn -DskipTests package exec:java@fault-run}. Settings are system properties ({@code -Dfaultrun.tasks=...}),
- * see {@link Settings}. Prints the figures; exits with 1 when an acknowledged item is lost or found twice.
+ * see {@link Settings}. Prints the figures of each queue and a summary; exits with 1 when any queue's run failed.
  */
 public final class FaultRun {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HOST = "127.0.0.1";
-    /** The queue of the run; a name ending in .fifo makes it a FIFO queue ({@code -Dfaultrun.queue=fault-run.fifo}). */
-    private static final String QUEUE = System.getProperty("faultrun.queue", "fault-run");
     private static final String API_KEY = "fault-run-key";
     private static final String DATABASE = "fault_run";
     private static final String FALLBACK = "send_task_fallback";
@@ -69,21 +76,27 @@ public final class FaultRun {
 
     /**
      * The run's settings, each a system property {@code faultrun.<name>} (times in seconds from the start of the load):
+     * {@code queues} (comma-separated queue names, one run each; a name ending in .fifo is a FIFO queue),
      * {@code tasks}, {@code event-requests} and {@code events-per-request} (how much is sent), {@code clients} (client
      * threads), {@code load-seconds} (over how long the first attempts are spread), {@code sqs-down-at},
-     * {@code sqs-down-for}, {@code mongodb-down-at}, {@code mongodb-down-for} (an outage of 0 s is skipped),
-     * {@code kill-at} (negative: no kill), {@code deadline} (when the clients stop retrying), {@code abandoned-seconds}
-     * (the service's {@code portal.tasks.idempotency-abandoned-seconds}), {@code max-backoff} and
+     * {@code sqs-down-for}, {@code mongodb-down-at}, {@code mongodb-down-for} (an outage of 0 s is skipped; one that
+     * lasts past the end of the run is never lifted), {@code kill-at} (negative: no kill), {@code deadline} (when the
+     * clients stop retrying), {@code abandoned-seconds} and {@code claim-seconds} (the service's
+     * {@code portal.tasks.idempotency-abandoned-seconds} and {@code portal.tasks.redrive-claim-seconds}: short, so that
+     * the keys and kept tasks a killed service held are taken over within the run), {@code max-backoff} and
      * {@code retry-after-cap} (the longest wait between two attempts of a request, and the most of a Retry-After the
      * clients honour), {@code fallback-drain-seconds} (how long to wait for {@code send_task_fallback} to empty).
      */
-    record Settings(int tasks, int eventRequests, int eventsPerRequest, int clients, double loadSeconds,
-                    double sqsDownAt, double sqsDownFor, double mongoDownAt, double mongoDownFor, double killAt,
-                    double deadline, int abandonedSeconds, double maxBackoff, double retryAfterCap,
+    record Settings(List<String> queues, int tasks, int eventRequests, int eventsPerRequest, int clients,
+                    double loadSeconds, double sqsDownAt, double sqsDownFor, double mongoDownAt, double mongoDownFor,
+                    double killAt, double deadline, int abandonedSeconds, int claimSeconds, double maxBackoff,
+                    double retryAfterCap,
                     double fallbackDrainSeconds) {
 
         static Settings fromSystemProperties() {
             return new Settings(
+                    Arrays.stream(System.getProperty("faultrun.queues", "fault-run,fault-run.fifo").split(","))
+                            .map(String::trim).filter(name -> !name.isEmpty()).toList(),
                     intSetting("tasks", 3000),
                     intSetting("event-requests", 300),
                     intSetting("events-per-request", 10),
@@ -96,6 +109,7 @@ public final class FaultRun {
                     setting("kill-at", 48),
                     setting("deadline", 150),
                     intSetting("abandoned-seconds", 20),
+                    intSetting("claim-seconds", 20),
                     setting("max-backoff", 5),
                     setting("retry-after-cap", 5),
                     setting("fallback-drain-seconds", 60));
@@ -110,6 +124,14 @@ public final class FaultRun {
         }
     }
 
+    /** One queue's run in the summary: its kill, what went to the fallback, and the verdict (null: it broke off). */
+    record Outcome(String queue, String kill, int keptInFallback, FaultRunVerdict verdict, String brokeOff) {
+
+        boolean passed() {
+            return verdict != null && verdict.passed();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         if (System.getProperty("log4j2.configurationFile") == null) {
             System.setProperty("log4j2.configurationFile", "classpath:log4j2-test.properties");
@@ -121,21 +143,67 @@ public final class FaultRun {
                                + " mvn -DskipTests package exec:java@fault-run");
             System.exit(2);
         }
+        if (System.getProperty("faultrun.queue") != null) {
+            System.err.println("faultrun.queue is no longer read: name the queues in faultrun.queues"
+                               + " (comma-separated, e.g. -Dfaultrun.queues=fault-run.fifo)");
+            System.exit(2);
+        }
+        if (settings.queues().isEmpty()) {
+            System.err.println("No queue to run against: set faultrun.queues (e.g. fault-run,fault-run.fifo)");
+            System.exit(2);
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (String queue : settings.queues()) {
+            outcomes.add(runOnce(settings, queue, jar));
+        }
+        System.exit(summary(outcomes));
+    }
+
+    /** One run against a queue, with emulators, proxies and a service of its own; a run that breaks off fails. */
+    private static Outcome runOnce(Settings settings, String queue, Path jar) {
         String runId = UUID.randomUUID().toString().substring(0, 8);
-        int code;
         try (EmbeddedEmulators emulators = EmbeddedEmulators.start(HOST, 0, 0);
              FaultProxy sqsProxy = FaultProxy.start("SQS", HOST, emulators.sqsPort());
              FaultProxy mongoProxy = FaultProxy.start("MongoDB", HOST, emulators.mongoPort())) {
-            emulators.createQueue(QUEUE);
-            Path log = Path.of("target", "fault-run", "service-" + runId + ".log").toAbsolutePath();
+            emulators.createQueue(queue);
+            Path log = Path.of("target", "fault-run", "service-" + runId + "-" + queue + ".log").toAbsolutePath();
             Files.createDirectories(log.getParent());
-            Service service = new Service(jar, log, serviceEnvironment(settings, sqsProxy, mongoProxy));
-            code = new FaultRun.Run(settings, runId, emulators, sqsProxy, mongoProxy, service).execute();
+            Service service = new Service(jar, log, serviceEnvironment(settings, queue, sqsProxy, mongoProxy));
+            return new Run(settings, queue, runId, emulators, sqsProxy, mongoProxy, service).execute();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.printf("%nRESULT %s: FAIL, the run broke off: %s%n", queue, e);
+            return new Outcome(queue, "-", 0, null, e.toString());
         }
-        System.exit(code);
     }
 
-    private static Map<String, String> serviceEnvironment(Settings settings, FaultProxy sqs, FaultProxy mongo) {
+    private static int summary(List<Outcome> outcomes) {
+        System.out.printf("%nSummary (lost: tasks and events; copies: of tasks in SQS)%n");
+        System.out.printf("%-20s %-26s %9s %5s %18s %18s  %s%n", "queue", "kill", "kept in", "lost",
+                "copies, droppable", "copies, not", "result");
+        System.out.printf("%-20s %-26s %9s %5s %18s %18s%n", "", "", "fallback", "", "(same taskId)",
+                "droppable");
+        for (Outcome outcome : outcomes) {
+            FaultRunVerdict verdict = outcome.verdict();
+            if (verdict == null) {
+                System.out.printf("%-20s %-26s %9s %5s %18s %18s  FAIL (broke off: %s)%n", outcome.queue(), "-", "-",
+                        "-", "-", "-", outcome.brokeOff());
+                continue;
+            }
+            System.out.printf("%-20s %-26s %,9d %,5d %,18d %,18d  %s%n", outcome.queue(), outcome.kill(),
+                    outcome.keptInFallback(), verdict.tasks.lost() + verdict.events.lost(), verdict.tasks.droppable(),
+                    verdict.tasks.notDroppable(), verdict.passed() ? "PASS" : "FAIL");
+            verdict.failures.forEach(reason -> System.out.println("    - " + reason));
+        }
+        boolean passed = outcomes.stream().allMatch(Outcome::passed);
+        System.out.printf("%nRESULT: %s%n", passed ? "PASS" : "FAIL");
+        return passed ? 0 : 1;
+    }
+
+    private static Map<String, String> serviceEnvironment(Settings settings, String queue, FaultProxy sqs,
+                                                          FaultProxy mongo) {
         String sqsEndpoint = "http://" + HOST + ":" + sqs.port();
         Map<String, String> env = new TreeMap<>();
         env.put("PORTAL_HTTP_PORT", String.valueOf(EmbeddedEmulators.freePort(HOST)));
@@ -144,11 +212,12 @@ public final class FaultRun {
         env.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
         env.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
         env.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
-        env.put("PORTAL_SQS_QUEUE", QUEUE);
-        env.put("PORTAL_SQS_QUEUE_URL", sqsEndpoint + "/000000000000/" + QUEUE);
+        env.put("PORTAL_SQS_QUEUE", queue);
+        env.put("PORTAL_SQS_QUEUE_URL", sqsEndpoint + "/000000000000/" + queue);
         env.put("PORTAL_MONGODB_URI", "mongodb://" + HOST + ":" + mongo.port());
         env.put("PORTAL_MONGODB_DATABASE", DATABASE);
         env.put("PORTAL_TASKS_IDEMPOTENCY_ABANDONED_SECONDS", String.valueOf(settings.abandonedSeconds()));
+        env.put("PORTAL_TASKS_REDRIVE_CLAIM_SECONDS", String.valueOf(settings.claimSeconds()));
         return env;
     }
 
@@ -255,6 +324,7 @@ public final class FaultRun {
         volatile boolean acknowledged;
         volatile boolean fallback;
         volatile String messageId;
+        volatile String md5OfBody;
 
         Request(String kind, int index, int firstItem, int items, URI uri, String body) {
             this.kind = kind;
@@ -266,7 +336,7 @@ public final class FaultRun {
         }
     }
 
-    /** What one kind of request (tasks or events) came to. */
+    /** What the clients saw of one kind of request (tasks or events). */
     static final class Tally {
 
         final List<Request> requests = new ArrayList<>();
@@ -274,10 +344,6 @@ public final class FaultRun {
         /** The first answer of each kind: when, and what it said. */
         final Map<String, String> firstAnswers = new ConcurrentHashMap<>();
         final AtomicInteger attempts = new AtomicInteger();
-        int[] inSqs;
-        int[] inFallback;
-        int[] inSendEvent;
-        int items;
 
         void answer(String outcome, String at, String detail) {
             answers.computeIfAbsent(outcome, k -> new AtomicInteger()).incrementAndGet();
@@ -287,19 +353,24 @@ public final class FaultRun {
             }
         }
 
-        int found(int item) {
-            return inSqs[item] + inFallback[item] + inSendEvent[item];
-        }
-
         /** Every request of a kind carries the same number of items. */
         Request requestOf(int item) {
             return requests.get(item / requests.get(0).items);
         }
     }
 
+    /** A fault at a time of the run; they happen one after the other, in the order of their times. */
+    private record Fault(double at, String name, FaultAction action) {
+    }
+
+    private interface FaultAction {
+        void run() throws Exception;
+    }
+
     static final class Run {
 
         private final Settings settings;
+        private final String queue;
         private final String runId;
         private final EmbeddedEmulators emulators;
         private final FaultProxy sqsProxy;
@@ -312,17 +383,20 @@ public final class FaultRun {
         private final Tally tasks = new Tally();
         private final Tally events = new Tally();
         private final List<String> timeline = Collections.synchronizedList(new ArrayList<>());
-        private final Map<Integer, Integer> sqsMessageIdMatches = new ConcurrentHashMap<>();
         private final AtomicInteger inFlight = new AtomicInteger();
+        private volatile String kill = "none";
         private long startNanos;
         private volatile long deadlineNanos;
         private CountDownLatch unresolved;
+        /** Counted down when the run ends: the faults not due yet do not happen. */
+        private final CountDownLatch ended = new CountDownLatch(1);
         private ExecutorService clients;
         private ScheduledExecutorService timer;
 
-        Run(Settings settings, String runId, EmbeddedEmulators emulators, FaultProxy sqsProxy, FaultProxy mongoProxy,
-            Service service) {
+        Run(Settings settings, String queue, String runId, EmbeddedEmulators emulators, FaultProxy sqsProxy,
+            FaultProxy mongoProxy, Service service) {
             this.settings = settings;
+            this.queue = queue;
             this.runId = runId;
             this.emulators = emulators;
             this.sqsProxy = sqsProxy;
@@ -330,23 +404,30 @@ public final class FaultRun {
             this.service = service;
         }
 
-        int execute() throws Exception {
-            System.out.printf("%nportal-messaging fault run %s: %,d tasks and %,d events (%,d requests of %d) from %d"
-                              + " clients over %.0f s, %d cores%n", runId, settings.tasks(),
-                    settings.eventRequests() * settings.eventsPerRequest(), settings.eventRequests(),
-                    settings.eventsPerRequest(), settings.clients(), settings.loadSeconds(),
+        Outcome execute() throws Exception {
+            System.out.printf("%nportal-messaging fault run %s on %s queue %s: %,d tasks and %,d events (%,d requests"
+                              + " of %d) from %d clients over %.0f s, %d cores%n", runId, fifo() ? "FIFO" : "standard",
+                    queue, settings.tasks(), settings.eventRequests() * settings.eventsPerRequest(),
+                    settings.eventRequests(), settings.eventsPerRequest(), settings.clients(), settings.loadSeconds(),
                     Runtime.getRuntime().availableProcessors());
             System.out.printf("  SQS emulator %s behind %s; MongoDB emulator %s behind %s%n", emulators.sqsEndpoint(),
                     sqsProxy, emulators.mongoUri(), mongoProxy);
             System.out.printf("  service: java -jar target/portal-messaging.jar on %s, log %s%n", service.uri(""),
                     service.log());
-            System.out.printf("  portal.tasks.idempotency-abandoned-seconds = %d for this run%n",
-                    settings.abandonedSeconds());
+            System.out.printf("  portal.tasks.idempotency-abandoned-seconds = %d and portal.tasks.redrive-claim-seconds"
+                              + " = %d for this run%n", settings.abandonedSeconds(), settings.claimSeconds());
             System.out.printf("  %s%n", settings);
             long pid = service.start();
-            service.awaitUp(http, Duration.ofSeconds(90));
-            System.out.printf("  service UP (pid %d); load starts%n", pid);
+            try {
+                service.awaitUp(http, Duration.ofSeconds(90));
+                System.out.printf("  service UP (pid %d); load starts%n", pid);
+                return load();
+            } finally {
+                service.stop(Duration.ofSeconds(5));
+            }
+        }
 
+        private Outcome load() throws Exception {
             buildRequests();
             clients = Executors.newFixedThreadPool(settings.clients());
             timer = Executors.newSingleThreadScheduledExecutor();
@@ -358,8 +439,11 @@ public final class FaultRun {
             schedule(events);
             timer.schedule(() -> mark("last request sent for the first time"), seconds(settings.loadSeconds()),
                     TimeUnit.NANOSECONDS);
+            // The faults have a thread of their own, so that an outage may last past the end of the run.
+            Thread faults = new Thread(this::faults, "fault-run-faults");
+            faults.setDaemon(true);
+            faults.start();
             try {
-                faults();
                 boolean allResolved = unresolved.await(Math.max(0, deadlineNanos - System.nanoTime()),
                         TimeUnit.NANOSECONDS);
                 mark(allResolved ? "every request answered for good" : "deadline: requests still unanswered stop here");
@@ -368,18 +452,47 @@ public final class FaultRun {
                 clients.shutdownNow();
                 clients.awaitTermination(35, TimeUnit.SECONDS);
             }
+            // A fault under way (a kill waits for the restart to be UP) is let finish, so that the service stopped
+            // below is the last one started.
+            ended.countDown();
+            faults.join(TimeUnit.SECONDS.toMillis(100));
             try (MongoClient mongo = MongoClients.create(emulators.mongoUri())) {
                 MongoDatabase database = mongo.getDatabase(DATABASE);
                 awaitFallbackDrained(database);
                 service.stop(Duration.ofSeconds(40));
                 mark("service stopped; reading SQS and MongoDB");
-                readSqs();
-                readFallback(database);
-                readSendEvent(database);
-            } finally {
-                service.stop(Duration.ofSeconds(5));
+                Observed observed = new Observed(readSqs(), queueLeft(), readFallback(database),
+                        readSendEvent(database));
+                mark(String.format("read %,d messages from SQS (%,d left), %,d fallback documents, %,d stored events",
+                        observed.queue().size(), observed.queueLeft(), observed.fallbackLeft().size(),
+                        observed.storedEvents().size()));
+                FaultRunVerdict verdict = FaultRunVerdict.judge(fifo(), sentTasks(), sentEvents(), observed);
+                report(verdict);
+                return new Outcome(queue, kill, verdict.tasks.acknowledgedFallback(), verdict, null);
             }
-            return report();
+        }
+
+        private boolean fifo() {
+            return queue.endsWith(".fifo");
+        }
+
+        private List<SentTask> sentTasks() {
+            List<SentTask> sent = new ArrayList<>();
+            for (Request request : tasks.requests) {
+                sent.add(new SentTask(request.firstItem, request.key, request.body, request.acknowledged,
+                        request.fallback, request.messageId, request.md5OfBody));
+            }
+            return sent;
+        }
+
+        private List<SentEvents> sentEvents() throws IOException {
+            List<SentEvents> sent = new ArrayList<>();
+            for (Request request : events.requests) {
+                List<JsonNode> items = new ArrayList<>();
+                JSON.readTree(request.body).forEach(items::add);
+                sent.add(new SentEvents(request.firstItem, items, request.acknowledged));
+            }
+            return sent;
         }
 
         private void buildRequests() {
@@ -388,7 +501,6 @@ public final class FaultRun {
                 tasks.requests.add(new Request("task", i, i, 1, taskUri,
                         "{\"action\":\"fault_run\",\"data\":{\"run\":\"" + runId + "\",\"n\":" + i + "}}"));
             }
-            tasks.items = settings.tasks();
             URI eventsUri = service.uri("/api/events");
             int per = settings.eventsPerRequest();
             for (int r = 0; r < settings.eventRequests(); r++) {
@@ -401,7 +513,6 @@ public final class FaultRun {
                 }
                 events.requests.add(new Request("events", r, r * per, per, eventsUri, body.append(']').toString()));
             }
-            events.items = settings.eventRequests() * per;
         }
 
         /** First attempts spread evenly over the load time, tasks and events side by side. */
@@ -437,6 +548,7 @@ public final class FaultRun {
                     JsonNode reply = JSON.readTree(response.body());
                     request.fallback = reply.path("fallback").asBoolean(false);
                     request.messageId = reply.path("messageId").asText(null);
+                    request.md5OfBody = reply.path("md5OfBody").asText(null);
                     request.acknowledged = true;
                     outcome = status + (request.fallback ? " fallback" : "");
                     tally.answer(outcome, at(), null);
@@ -481,25 +593,46 @@ public final class FaultRun {
         }
 
         /** SQS down and up, MongoDB down and up, kill -9 and restart, at the times of the settings. */
-        private void faults() throws Exception {
+        private void faults() {
+            List<Fault> faults = new ArrayList<>();
             if (settings.sqsDownFor() > 0) {
-                sleepUntil(settings.sqsDownAt());
-                mark("SQS down (" + sqsProxy.down() + " open connections reset)");
-                sleepUntil(settings.sqsDownAt() + settings.sqsDownFor());
-                sqsProxy.up();
-                mark("SQS up");
+                faults.add(new Fault(settings.sqsDownAt(), "SQS down",
+                        () -> mark("SQS down (" + sqsProxy.down() + " open connections reset)")));
+                faults.add(new Fault(settings.sqsDownAt() + settings.sqsDownFor(), "SQS up", () -> {
+                    sqsProxy.up();
+                    mark("SQS up");
+                }));
             }
             if (settings.mongoDownFor() > 0) {
-                sleepUntil(settings.mongoDownAt());
-                mark("MongoDB down (" + mongoProxy.down() + " open connections reset)");
-                sleepUntil(settings.mongoDownAt() + settings.mongoDownFor());
-                mongoProxy.up();
-                mark("MongoDB up");
+                faults.add(new Fault(settings.mongoDownAt(), "MongoDB down",
+                        () -> mark("MongoDB down (" + mongoProxy.down() + " open connections reset)")));
+                faults.add(new Fault(settings.mongoDownAt() + settings.mongoDownFor(), "MongoDB up", () -> {
+                    mongoProxy.up();
+                    mark("MongoDB up");
+                }));
             }
-            if (settings.killAt() < 0) {
-                return;
+            if (settings.killAt() >= 0) {
+                faults.add(new Fault(settings.killAt(), "kill", this::killAndRestart));
             }
-            sleepUntil(settings.killAt());
+            faults.sort(Comparator.comparingDouble(Fault::at));
+            for (Fault fault : faults) {
+                try {
+                    long wait = startNanos + seconds(fault.at()) - System.nanoTime();
+                    if (ended.await(Math.max(0, wait), TimeUnit.NANOSECONDS)) {
+                        mark("the run ended before " + fault.name() + " (planned at " + fault.at() + " s)");
+                        return;
+                    }
+                    fault.action().run();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (Exception e) {
+                    mark(fault.name() + " failed: " + e);
+                }
+            }
+        }
+
+        private void killAndRestart() throws Exception {
             // While requests are in flight: waits (a few seconds at most) for one if there is none right now.
             long until = System.nanoTime() + seconds(5);
             while (inFlight.get() == 0 && System.nanoTime() < until) {
@@ -507,6 +640,7 @@ public final class FaultRun {
             }
             int killedWith = inFlight.get();
             service.kill();
+            kill = String.format("%.0f s, %d in flight", (System.nanoTime() - startNanos) / 1e9, killedWith);
             mark("service killed (kill -9) with " + killedWith + " requests in flight");
             long pid = service.start();
             mark("service restarted (pid " + pid + ")");
@@ -514,7 +648,7 @@ public final class FaultRun {
                 service.awaitUp(http, Duration.ofSeconds(90));
                 mark("service UP again");
             } catch (IllegalStateException e) {
-                // The clients retry until the deadline all the same; the figures say what that came to.
+                // The clients retry until the deadline all the same; the verdict says what that came to.
                 mark("service not UP again: " + e.getMessage());
             }
         }
@@ -522,108 +656,96 @@ public final class FaultRun {
         /** With the fallback of tasks (a collection the redrive empties into SQS): waits until it is empty. */
         private void awaitFallbackDrained(MongoDatabase database) throws InterruptedException {
             long until = System.nanoTime() + seconds(settings.fallbackDrainSeconds());
-            boolean exists = false;
-            while (System.nanoTime() < until) {
-                exists = database.listCollectionNames().into(new ArrayList<>()).contains(FALLBACK);
-                if (!exists || database.getCollection(FALLBACK).countDocuments() == 0) {
-                    break;
-                }
+            while (System.nanoTime() < until && fallbackCount(database) > 0) {
                 Thread.sleep(500);
             }
-            if (!exists) {
-                mark("no " + FALLBACK + " collection: nothing to wait for");
-            } else {
-                mark(FALLBACK + " holds " + database.getCollection(FALLBACK).countDocuments() + " documents");
-            }
+            mark(FALLBACK + " holds " + fallbackCount(database) + " documents");
         }
 
-        /** Receives and deletes every message (the counts are kept here), so that a FIFO group never blocks the reads. */
-        private void readSqs() {
-            tasks.inSqs = new int[tasks.items];
-            events.inSqs = new int[events.items];
+        private static long fallbackCount(MongoDatabase database) {
+            return database.listCollectionNames().into(new ArrayList<>()).contains(FALLBACK)
+                    ? database.getCollection(FALLBACK).countDocuments() : 0;
+        }
+
+        /**
+         * Receives and deletes every message (a FIFO queue hands out nothing more of a message group while its
+         * messages are in flight), with the message attributes a consumer would see. Bounded in time: what is left
+         * shows in {@link #queueLeft()}.
+         */
+        private List<QueuedMessage> readSqs() {
+            List<QueuedMessage> read = new ArrayList<>();
+            long until = System.nanoTime() + seconds(120);
             try (SqsClient sqs = emulators.newSqsClient()) {
-                String queueUrl = sqs.getQueueUrl(b -> b.queueName(QUEUE)).queueUrl();
+                String queueUrl = sqs.getQueueUrl(b -> b.queueName(queue)).queueUrl();
                 int empty = 0;
-                while (empty < 3) {
+                while (empty < 3 && System.nanoTime() < until) {
                     List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10)
-                            .visibilityTimeout(3600).waitTimeSeconds(1)).messages();
+                            .messageAttributeNames("All").visibilityTimeout(3600).waitTimeSeconds(1)).messages();
                     empty = messages.isEmpty() ? empty + 1 : 0;
                     if (!messages.isEmpty()) {
-                        // a FIFO queue hands out nothing more of a message group while its messages are in flight
                         sqs.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(messages.stream()
                                 .map(m -> DeleteMessageBatchRequestEntry.builder().id(m.messageId())
                                         .receiptHandle(m.receiptHandle()).build()).toList()));
                     }
                     for (Message message : messages) {
-                        int n = taskMarker(message.body());
-                        if (n >= 0) {
-                            tasks.inSqs[n]++;
-                            Request request = tasks.requests.get(n);
-                            if (message.messageId().equals(request.messageId)) {
-                                sqsMessageIdMatches.merge(n, 1, Integer::sum);
-                            }
-                        }
+                        MessageAttributeValue taskId = message.messageAttributes().get(FaultRunVerdict.TASK_ID);
+                        read.add(new QueuedMessage(message.messageId(), message.body(),
+                                taskId == null ? null : taskId.stringValue()));
                     }
                 }
+            }
+            return read;
+        }
+
+        /** Messages SQS still holds: visible, in flight or delayed. */
+        private long queueLeft() {
+            try (SqsClient sqs = emulators.newSqsClient()) {
+                String queueUrl = sqs.getQueueUrl(b -> b.queueName(queue)).queueUrl();
                 Map<QueueAttributeName, String> left = sqs.getQueueAttributes(b -> b.queueUrl(queueUrl)
-                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes();
-                if (!"0".equals(left.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))) {
-                    mark("SQS still shows " + left + " visible messages after the reads");
-                }
+                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE,
+                                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_DELAYED)).attributes();
+                return left.values().stream().mapToLong(Long::parseLong).sum();
             }
         }
 
-        private void readFallback(MongoDatabase database) {
-            tasks.inFallback = new int[tasks.items];
-            events.inFallback = new int[events.items];
+        /** The bodies of the documents left in the fallback collection. */
+        private List<String> readFallback(MongoDatabase database) {
+            List<String> bodies = new ArrayList<>();
             for (Document document : database.getCollection(FALLBACK).find()) {
                 Object body = document.get("body");
-                int n = body instanceof String text ? taskMarker(text) : -1;
-                if (n >= 0) {
-                    tasks.inFallback[n]++;
-                }
+                bodies.add(body instanceof String text ? text : String.valueOf(body));
             }
+            return bodies;
         }
 
-        private void readSendEvent(MongoDatabase database) {
-            tasks.inSendEvent = new int[tasks.items];
-            events.inSendEvent = new int[events.items];
+        /** The events of this run in send_event, as JSON. */
+        private List<JsonNode> readSendEvent(MongoDatabase database) throws IOException {
+            List<JsonNode> stored = new ArrayList<>();
             for (Document document : database.getCollection("send_event").find()) {
-                List<?> data = document.getList("data", Object.class, List.of());
-                for (Object item : data) {
+                for (Object item : document.getList("data", Object.class, List.of())) {
                     if (item instanceof Document event && event.get("eventMeta") instanceof Document meta
-                        && runId.equals(meta.get("run")) && meta.get("n") instanceof Number n
-                        && n.intValue() >= 0 && n.intValue() < events.items) {
-                        events.inSendEvent[n.intValue()]++;
+                        && runId.equals(meta.get("run"))) {
+                        stored.add(JSON.readTree(event.toJson()));
                     }
                 }
             }
+            return stored;
         }
 
-        /** The n of a task body of this run, or -1. */
-        private int taskMarker(String body) {
-            try {
-                JsonNode data = JSON.readTree(body).path("data");
-                int n = data.path("n").asInt(-1);
-                return runId.equals(data.path("run").asText()) && n >= 0 && n < tasks.items ? n : -1;
-            } catch (IOException e) {
-                return -1;
-            }
-        }
-
-        private int report() {
-            System.out.printf("%nTimeline (seconds from the start of the load)%n");
+        private void report(FaultRunVerdict verdict) {
+            System.out.printf("%nTimeline of the %s run (seconds from the start of the load)%n", queue);
             synchronized (timeline) {
                 timeline.forEach(line -> System.out.println("  " + line));
             }
-            Figures t = Figures.of(tasks);
-            Figures e = Figures.of(events);
-            System.out.printf("%n%-48s %10s %10s%n", "", "tasks", "events");
-            row("requests sent", t.requests, e.requests);
-            row("items (one task; " + settings.eventsPerRequest() + " events a request)", t.items, e.items);
+            FaultRunVerdict.TaskFigures t = verdict.tasks;
+            FaultRunVerdict.EventFigures e = verdict.events;
+            System.out.printf("%n%-56s %10s %10s%n", queue + (fifo() ? " (FIFO)" : " (standard)"), "tasks", "events");
+            row("requests sent", t.requests(), e.requests());
+            row("items (one task; " + settings.eventsPerRequest() + " events a request)", t.requests(), e.items());
             row("attempts (first tries and retries)", tasks.attempts.get(), events.attempts.get());
-            row("2xx received (requests)", t.acknowledgedRequests, e.acknowledgedRequests);
-            row("  of which fallback (task kept in MongoDB)", t.fallbackRequests, e.fallbackRequests);
+            row("2xx received (requests)", t.acknowledged(), e.acknowledgedRequests());
+            row("  of which fallback (task kept in MongoDB)", t.acknowledgedFallback(), null);
             System.out.println("non-2xx answers (attempts)");
             Set<String> outcomes = new TreeSet<>();
             tasks.answers.keySet().stream().filter(o -> !o.startsWith("2")).forEach(outcomes::add);
@@ -631,22 +753,28 @@ public final class FaultRun {
             for (String outcome : outcomes) {
                 row("  " + outcome, count(tasks, outcome), count(events, outcome));
             }
-            row("requests without a 2xx at the end", t.requests - t.acknowledgedRequests,
-                    e.requests - e.acknowledgedRequests);
-            row("items acknowledged (2xx)", t.acknowledgedItems, e.acknowledgedItems);
-            row("items found afterwards", t.foundItems, e.foundItems);
-            row("  in SQS", t.inSqs, e.inSqs);
-            row("  in " + FALLBACK, t.inFallback, e.inFallback);
-            row("  in send_event", t.inSendEvent, e.inSendEvent);
-            row("lost: acknowledged, not found (must be 0)", t.lost, e.lost);
-            row("duplicates: found more than once (must be 0)", t.duplicates, e.duplicates);
-            row("  extra copies", t.extraCopies, e.extraCopies);
-            row("unacknowledged but found (fine)", t.unacknowledgedFound, e.unacknowledgedFound);
-            row("unacknowledged, not found (fine)", t.unacknowledgedMissing, e.unacknowledgedMissing);
-            long ackedInSqs = tasks.requests.stream().filter(r -> r.acknowledged && !r.fallback).count();
-            System.out.printf("%nEvery request carried an Idempotency-Key. Of the %,d tasks acknowledged as queued,"
-                              + " %,d have their acknowledged messageId in SQS.%n", ackedInSqs,
-                    sqsMessageIdMatches.size());
+            row("requests without a 2xx at the deadline (must be 0)", t.unacknowledged(), e.unacknowledgedRequests());
+            row("items acknowledged (2xx)", t.acknowledged(), e.acknowledgedItems());
+            row("items found afterwards, as sent", t.foundItems(), e.foundItems());
+            row("  messages in SQS", t.inSqs(), null);
+            row("  left in " + FALLBACK + " (must be 0)", t.inFallback(), null);
+            row("lost: acknowledged, not found (must be 0)", t.lost(), e.lost());
+            row("found more than once", t.duplicated(), e.duplicated());
+            row("  copies a consumer can drop (same taskId)", t.droppable(), null);
+            row("  copies a consumer cannot drop (must be 0)", t.notDroppable(), e.duplicated());
+            row("  extra copies", t.extraCopies(), e.extraCopies());
+            row("messages without a taskId attribute", t.withoutTaskId(), null);
+            row("tasks whose taskId is the SHA-256 of their key", t.taskIdFromKey(), null);
+            row("taskIds carried by different tasks (must be 0)", t.sharedTaskIds(), null);
+            row("acknowledged messageId not in SQS (must be 0)", t.messageIdNotInSqs(), null);
+            row("acknowledged md5OfBody not the body's (must be 0)", t.md5Differs(), null);
+            row("stored otherwise than sent (must be 0)", t.bodiesDiffer(), e.differ());
+            row("unacknowledged but found", t.unacknowledgedFound(), e.unacknowledgedFound());
+            row("unacknowledged, not found", t.unacknowledgedMissing(), e.unacknowledgedMissing());
+            if (fifo()) {
+                System.out.println("On a FIFO queue every copy counts: SQS drops one sent again with the same"
+                                   + " deduplication id within 5 minutes.");
+            }
             if (!tasks.firstAnswers.isEmpty() || !events.firstAnswers.isEmpty()) {
                 System.out.printf("%nThe first non-2xx answer of each kind:%n");
             }
@@ -654,41 +782,33 @@ public final class FaultRun {
                 new TreeMap<>(tally.firstAnswers).forEach((outcome, first) -> System.out.printf("  %s %s at %s%n",
                         tally == tasks ? "tasks " : "events", outcome, first));
             }
-            examples("lost", tasks, events, (tally, n) -> tally.requestOf(n).acknowledged && tally.found(n) == 0);
-            examples("duplicated", tasks, events, (tally, n) -> tally.found(n) > 1);
-            int lost = t.lost + e.lost;
-            int duplicates = t.duplicates + e.duplicates;
-            System.out.printf("%nRESULT: %s (lost %d, duplicates %d)%n", lost == 0 && duplicates == 0 ? "PASS" : "FAIL",
-                    lost, duplicates);
-            return lost == 0 && duplicates == 0 ? 0 : 1;
+            new TreeMap<>(verdict.taskExamples).forEach((what, items) -> examples("Tasks " + what, tasks, items));
+            new TreeMap<>(verdict.eventExamples).forEach((what, items) -> examples("Events " + what, events, items));
+            if (verdict.passed()) {
+                System.out.printf("%nRESULT %s: PASS%n", queue);
+            } else {
+                System.out.printf("%nRESULT %s: FAIL%n", queue);
+                verdict.failures.forEach(reason -> System.out.println("  - " + reason));
+            }
         }
 
-        interface ItemFilter {
-            boolean test(Tally tally, int item);
-        }
-
-        /** Up to 30 items that match, with what their request went through. */
-        private void examples(String what, Tally tasks, Tally events, ItemFilter filter) {
-            List<String> lines = new ArrayList<>();
-            for (Tally tally : List.of(tasks, events)) {
-                for (int n = 0; n < tally.items && lines.size() < 30; n++) {
-                    if (filter.test(tally, n)) {
-                        Request request = tally.requestOf(n);
-                        List<String> history;
-                        synchronized (request.history) {
-                            history = new ArrayList<>(request.history);
-                        }
-                        lines.add(String.format("  %s %d: SQS %d, fallback %d, send_event %d; request %s (key %s):"
-                                                + " %s", request.kind, n, tally.inSqs[n], tally.inFallback[n],
-                                tally.inSendEvent[n], request.index, request.key, String.join(", ", history)));
-                    }
+        /** Up to 10 items, with what their request went through; -1 stands for items no request can be found for. */
+        private void examples(String what, Tally tally, Set<Integer> items) {
+            System.out.printf("%n%s: %,d (at most 10 shown, with the attempts of their request: sent at + answered"
+                              + " after)%n", what, items.size());
+            items.stream().limit(10).forEach(n -> {
+                if (n < 0 || tally.requests.isEmpty()) {
+                    System.out.println("  (not one of the items sent)");
+                    return;
                 }
-            }
-            if (!lines.isEmpty()) {
-                System.out.printf("%nItems %s (at most 30), with the attempts of their request (sent at + answered"
-                                  + " after):%n", what);
-                lines.forEach(System.out::println);
-            }
+                Request request = tally.requestOf(n);
+                List<String> history;
+                synchronized (request.history) {
+                    history = new ArrayList<>(request.history);
+                }
+                System.out.printf("  %s %d: request %d (key %s): %s%n", request.kind, n, request.index, request.key,
+                        String.join(", ", history));
+            });
         }
 
         private static int count(Tally tally, String outcome) {
@@ -696,8 +816,10 @@ public final class FaultRun {
             return count == null ? 0 : count.get();
         }
 
-        private static void row(String label, long tasks, long events) {
-            System.out.printf("%-48s %,10d %,10d%n", label, tasks, events);
+        /** A figure of tasks and one of events; null where a figure does not apply to the kind. */
+        private static void row(String label, Integer tasks, Integer events) {
+            System.out.printf("%-56s %10s %10s%n", label, tasks == null ? "-" : String.format("%,d", tasks),
+                    events == null ? "-" : String.format("%,d", events));
         }
 
         private void mark(String what) {
@@ -713,62 +835,8 @@ public final class FaultRun {
             return String.format("%.1fs+%.1fs", (sentAt - startNanos) / 1e9, (System.nanoTime() - sentAt) / 1e9);
         }
 
-        private void sleepUntil(double secondsFromStart) throws InterruptedException {
-            long wait = startNanos + seconds(secondsFromStart) - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            }
-        }
-
         private static long seconds(double seconds) {
             return (long) (seconds * 1e9);
-        }
-    }
-
-    /** The figures of one kind, item by item. */
-    record Figures(int requests, int items, int acknowledgedRequests, int fallbackRequests, int acknowledgedItems,
-                   int foundItems, int inSqs, int inFallback, int inSendEvent, int lost, int duplicates,
-                   int extraCopies, int unacknowledgedFound, int unacknowledgedMissing) {
-
-        static Figures of(Tally tally) {
-            int acknowledgedRequests = 0;
-            int fallbackRequests = 0;
-            for (Request request : tally.requests) {
-                acknowledgedRequests += request.acknowledged ? 1 : 0;
-                fallbackRequests += request.acknowledged && request.fallback ? 1 : 0;
-            }
-            int acknowledgedItems = 0;
-            int foundItems = 0;
-            int inSqs = 0;
-            int inFallback = 0;
-            int inSendEvent = 0;
-            int lost = 0;
-            int duplicates = 0;
-            int extraCopies = 0;
-            int unacknowledgedFound = 0;
-            int unacknowledgedMissing = 0;
-            for (Request request : tally.requests) {
-                for (int n = request.firstItem; n < request.firstItem + request.items; n++) {
-                    int found = tally.found(n);
-                    inSqs += tally.inSqs[n];
-                    inFallback += tally.inFallback[n];
-                    inSendEvent += tally.inSendEvent[n];
-                    foundItems += found > 0 ? 1 : 0;
-                    duplicates += found > 1 ? 1 : 0;
-                    extraCopies += Math.max(0, found - 1);
-                    if (request.acknowledged) {
-                        acknowledgedItems++;
-                        lost += found == 0 ? 1 : 0;
-                    } else if (found > 0) {
-                        unacknowledgedFound++;
-                    } else {
-                        unacknowledgedMissing++;
-                    }
-                }
-            }
-            return new Figures(tally.requests.size(), tally.items, acknowledgedRequests, fallbackRequests,
-                    acknowledgedItems, foundItems, inSqs, inFallback, inSendEvent, lost, duplicates, extraCopies,
-                    unacknowledgedFound, unacknowledgedMissing);
         }
     }
 }
