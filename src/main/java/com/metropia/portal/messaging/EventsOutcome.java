@@ -185,6 +185,9 @@ public class EventsOutcome {
             map.put("storedEvents", storedEvents);
             map.put("failedBatches", List.copyOf(failures));
         }
+        if (pendingEvents() > 0) {
+            map.put("pendingEvents", pendingEvents());
+        }
         return map;
     }
 
