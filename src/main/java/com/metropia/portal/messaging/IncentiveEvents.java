@@ -277,19 +277,20 @@ public class IncentiveEvents {
     /**
      * Completes, on this thread, every batch of this call still waiting in the route's aggregators: after an edit drops
      * or re-routes the call's last event, its last batch would otherwise wait for an event that never comes. A group is
-     * this call's when its events were split from this exchange (whatever the correlation expression makes of it).
+     * this call's when it carries this call's outcome (the very object, shared by reference with every event split from
+     * this exchange), whatever the correlation expression makes of the keys and whatever the exchange ids look like.
      */
     public void flush(Exchange exchange, String routeId) {
         Route route = exchange.getContext().getRoute(routeId);
-        if (route == null) {
+        EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
+        if (route == null || outcome == null) {
             return;
         }
-        String call = exchange.getExchangeId();
         for (AggregateProcessor aggregator : aggregatorsOf(route.navigate(), new ArrayList<>())) {
             var repository = aggregator.getAggregationRepository();
             for (String key : repository.getKeys()) {
                 Exchange group = repository.get(exchange.getContext(), key);
-                if (group != null && call.equals(group.getProperty(Exchange.CORRELATION_ID, String.class))) {
+                if (group != null && group.getProperty(OUTCOME) == outcome) {
                     aggregator.forceCompletionOfGroup(key);
                 }
             }
