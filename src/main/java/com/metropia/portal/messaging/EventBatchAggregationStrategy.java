@@ -24,6 +24,11 @@ public class EventBatchAggregationStrategy implements AggregationStrategy {
             batch.setProperty(EVENTS, new ArrayList<>());
             batch.setProperty(EVENT_INDEXES, new ArrayList<Integer>());
         }
+        // The call's outcome counts what entered a batch, so that it can refuse to reply while a batch is pending.
+        EventsOutcome outcome = event.getProperty(IncentiveEvents.OUTCOME, EventsOutcome.class);
+        if (outcome != null) {
+            outcome.entered();
+        }
         batch.getProperty(EVENTS, List.class).add(event.getMessage().getBody());
         batch.getProperty(EVENT_INDEXES, List.class).add(event.getProperty(Exchange.SPLIT_INDEX, Integer.class));
         return batch;

@@ -47,7 +47,8 @@ public class EventsOutcome {
     private final Map<String, List<String>> idsByCollection = new LinkedHashMap<>();
     private final List<Map<String, Object>> failures = new ArrayList<>();
     private int batches;
-    private int attemptedEvents;
+    private int enteredEvents;
+    private int settledEvents;
     private int storedEvents;
     private boolean mongoUnavailable;
 
@@ -70,11 +71,41 @@ public class EventsOutcome {
         return idPrefix;
     }
 
+    /** An event of the call entered a batch (the aggregator took it): the reply waits until its batch is settled. */
+    public synchronized void entered() {
+        enteredEvents++;
+    }
+
     /** The next batch of the call; batches are numbered in the order they complete. */
     public synchronized Batch nextBatch(String collection, List<Integer> eventIndexes) {
-        Batch batch = new Batch(batches++, collection, List.copyOf(eventIndexes));
-        attemptedEvents += batch.size();
-        return batch;
+        return new Batch(batches++, collection, List.copyOf(eventIndexes));
+    }
+
+    private void settled(Batch batch) {
+        settledEvents += batch.size();
+        notifyAll();
+    }
+
+    /**
+     * Waits until every event that entered a batch is in a batch stored or failed, at most the time given.
+     *
+     * @return whether none is pending
+     */
+    public synchronized boolean awaitBatches(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+        while (settledEvents < enteredEvents) {
+            long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return false;
+            }
+            wait(left);
+        }
+        return true;
+    }
+
+    /** Events in batches neither stored nor failed yet. */
+    public synchronized int pendingEvents() {
+        return enteredEvents - settledEvents;
     }
 
     /** MongoDB acknowledged the batch's document. */
@@ -82,6 +113,7 @@ public class EventsOutcome {
         ids.add(id);
         idsByCollection.computeIfAbsent(batch.collection(), c -> new ArrayList<>()).add(String.valueOf(id));
         storedEvents += batch.size();
+        settled(batch);
     }
 
     public synchronized void failed(Batch batch, String error) {
@@ -96,6 +128,7 @@ public class EventsOutcome {
         }
         failure.put("error", error);
         failures.add(failure);
+        settled(batch);
     }
 
     /** A batch failed after every attempt because MongoDB did not answer: the call's later batches are not tried. */
@@ -115,9 +148,9 @@ public class EventsOutcome {
         return storedEvents;
     }
 
-    /** Events the route chose not to store (an edit's filter); known once every batch of the call completed. */
+    /** Events the route chose not to store (an edit's filter): those that never entered a batch. */
     public synchronized int droppedEvents() {
-        return events - attemptedEvents;
+        return events - enteredEvents;
     }
 
     public synchronized List<Object> ids() {
@@ -148,9 +181,12 @@ public class EventsOutcome {
         if (events == 0) {
             map.put("detail", "No events: nothing stored");
         }
-        if (!allStored()) {
+        if (!allStored() || pendingEvents() > 0) {
             map.put("storedEvents", storedEvents);
             map.put("failedBatches", List.copyOf(failures));
+        }
+        if (pendingEvents() > 0) {
+            map.put("pendingEvents", pendingEvents());
         }
         return map;
     }
@@ -158,6 +194,7 @@ public class EventsOutcome {
     @Override
     public synchronized String toString() {
         return storedEvents + " of " + events + " events stored in " + ids.size() + " documents"
-               + (failures.isEmpty() ? "" : ", failed: " + failures);
+               + (failures.isEmpty() ? "" : ", failed: " + failures)
+               + (pendingEvents() > 0 ? ", " + pendingEvents() + " in batches not settled" : "");
     }
 }

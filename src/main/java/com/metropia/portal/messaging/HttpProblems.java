@@ -56,6 +56,9 @@ public class HttpProblems {
         if (error instanceof EventsNotStoredException notStored) {
             problem.putAll(notStored.getOutcome().toMap());
         }
+        if (error instanceof EventsPendingException pending) {
+            problem.putAll(pending.getOutcome().toMap());
+        }
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, PROBLEM_JSON);
@@ -79,7 +82,7 @@ public class HttpProblems {
                    + " events are stored in " + outcome.ids().size() + " documents (ids listed); "
                    + "the batches in failedBatches were not stored";
         }
-        if (error instanceof TaskNotQueuedException) {
+        if (error instanceof TaskNotQueuedException || error instanceof EventsPendingException) {
             return error.getMessage();
         }
         if (status >= 500 && isSqsFailure(error)) {

@@ -44,38 +44,96 @@ public class IncentiveEvents {
         this.mapper = mapper;
     }
 
-    /** The events of a request: a JSON array, or the array under {@code "events"} of an object. */
+    /**
+     * The events of a request: a JSON array, or the array under {@code "events"} of an object that holds nothing else.
+     * Any other body (a JSON string, a number, an object without {@code "events"}, ...) is refused: a caller whose body
+     * is not the documented shape must not be told "nothing stored" as if it had sent no events.
+     */
     public JsonNode request(JsonNode body) {
-        if (body.isObject() && body.has("events")) {
-            return body.get("events");
+        if (body.isArray()) {
+            return body;
         }
-        return body;
+        String expected = "The events are a JSON array of events, or an object {\"events\": [...]}";
+        if (!body.isObject()) {
+            throw PortalJson.invalidBody(expected + ", not " + PortalJson.kindOf(body) + PortalJson.encodedTwice(body));
+        }
+        JsonNode events = body.get("events");
+        if (events == null) {
+            throw PortalJson.invalidBody(expected + ": the object has no \"events\"");
+        }
+        if (!events.isArray()) {
+            String message = "\"events\" must be an array of events, not " + PortalJson.kindOf(events);
+            throw new InvalidRequestException(expected + ": " + message,
+                    List.of(Map.of("field", "events", "message", message)));
+        }
+        if (body.size() > 1) {
+            List<Map<String, Object>> errors = new ArrayList<>();
+            body.fieldNames().forEachRemaining(name -> {
+                if (!name.equals("events")) {
+                    errors.add(Map.of("field", LogValues.escape(name), "message",
+                            "unknown field: only \"events\" is taken next to the events"));
+                }
+            });
+            throw new InvalidRequestException(expected + ": the object holds other fields than \"events\"", errors);
+        }
+        return events;
     }
+
+    /** Level of eventMeta in the stored document: the document, its data array, the event, eventMeta. */
+    private static final int EVENT_META_LEVEL = 4;
 
     /**
      * The validated events as the documents' {@code data} entries: {@code userIds} always strings (the documented
-     * type; callers may send integers), the rest as sent.
+     * type; callers may send integers), the rest as sent. Whatever MongoDB would refuse or change in an event is
+     * refused here, naming the event and the field, before anything is stored.
      */
     public List<Map<String, Object>> toEvents(JsonNode events) {
         List<Map<String, Object>> list = new ArrayList<>(events.size());
         List<Map<String, Object>> errors = new ArrayList<>();
         for (JsonNode event : events) {
+            int index = list.size();
             Map<String, Object> entry = new LinkedHashMap<>();
-            List<String> userIds = new ArrayList<>(event.get("userIds").size());
-            event.get("userIds").forEach(id -> userIds.add(id.asText()));
+            JsonNode ids = event.get("userIds");
+            List<String> userIds = new ArrayList<>(ids.size());
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i).asText();
+                userIds.add(storable(id, index, "userIds[" + i + "]", errors));
+            }
             entry.put("userIds", userIds);
-            entry.put("eventName", event.get("eventName").textValue());
+            entry.put("eventName", storable(event.get("eventName").textValue(), index, "eventName", errors));
             try {
-                entry.put("eventMeta", PortalJson.toPlainValue(event.get("eventMeta")));
-            } catch (IllegalArgumentException e) {
-                errors.add(Map.of("index", list.size(), "field", "eventMeta", "message", e.getMessage()));
+                entry.put("eventMeta", PortalJson.toStoredValue(event.get("eventMeta"), EVENT_META_LEVEL));
+            } catch (PortalJson.NotStorableException e) {
+                errors.add(error(index, "eventMeta" + e.field(), e.getMessage()));
             }
             list.add(entry);
         }
         if (!errors.isEmpty()) {
-            throw new InvalidRequestException("The request holds numbers MongoDB cannot store: " + errors, errors);
+            String summary = errors.stream().limit(10)
+                    .map(e -> "event " + e.get("index") + " " + e.get("field") + ": " + e.get("message"))
+                    .collect(java.util.stream.Collectors.joining("; "));
+            throw new InvalidRequestException("The request holds values MongoDB cannot store as sent: " + summary
+                                              + (errors.size() > 10 ? "; ... (" + errors.size() + " in all)" : ""),
+                    errors);
         }
         return list;
+    }
+
+    private static String storable(String text, int index, String field, List<Map<String, Object>> errors) {
+        try {
+            return PortalJson.requireStorableText(text);
+        } catch (PortalJson.NotStorableException e) {
+            errors.add(error(index, field, e.getMessage()));
+            return text;
+        }
+    }
+
+    private static Map<String, Object> error(int index, String field, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("index", index);
+        error.put("field", field);
+        error.put("message", message);
+        return error;
     }
 
     /**
@@ -135,9 +193,19 @@ public class IncentiveEvents {
         }
     }
 
-    /** For the log line: {@code 123,456}. */
-    public String userIds(Map<String, Object> event) {
-        return String.join(",", (List<String>) event.get("userIds"));
+    /**
+     * The per-event INFO line after its fixed start: {@code UserIds: 123,456 Name:trip_completed}, each value escaped
+     * and bounded ({@link LogValues}): the caller wrote them.
+     */
+    @SuppressWarnings("unchecked")
+    public String logged(Map<String, Object> event) {
+        return "UserIds: " + LogValues.join((List<String>) event.get("userIds")) + " Name:"
+               + LogValues.of((String) event.get("eventName"));
+    }
+
+    /** For the DEBUG line: eventMeta escaped and bounded like the other values. */
+    public String loggedMeta(Map<String, Object> event) {
+        return LogValues.of(String.valueOf(event.get("eventMeta")));
     }
 
     /**
@@ -208,17 +276,21 @@ public class IncentiveEvents {
 
     /**
      * Completes, on this thread, every batch of this call still waiting in the route's aggregators: after an edit drops
-     * or re-routes the call's last event, its last batch would otherwise wait for an event that never comes.
+     * or re-routes the call's last event, its last batch would otherwise wait for an event that never comes. A group is
+     * this call's when it carries this call's outcome (the very object, shared by reference with every event split from
+     * this exchange), whatever the correlation expression makes of the keys and whatever the exchange ids look like.
      */
     public void flush(Exchange exchange, String routeId) {
         Route route = exchange.getContext().getRoute(routeId);
-        if (route == null) {
+        EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
+        if (route == null || outcome == null) {
             return;
         }
-        String call = exchange.getExchangeId();
         for (AggregateProcessor aggregator : aggregatorsOf(route.navigate(), new ArrayList<>())) {
-            for (String key : aggregator.getAggregationRepository().getKeys()) {
-                if (key.startsWith(call)) {
+            var repository = aggregator.getAggregationRepository();
+            for (String key : repository.getKeys()) {
+                Exchange group = repository.get(exchange.getContext(), key);
+                if (group != null && group.getProperty(OUTCOME) == outcome) {
                     aggregator.forceCompletionOfGroup(key);
                 }
             }
@@ -242,10 +314,15 @@ public class IncentiveEvents {
 
     /**
      * The reply of the route: {@code {events, documents, ids}} when every event was stored; otherwise an
-     * {@link EventsNotStoredException} carrying the whole outcome.
+     * {@link EventsNotStoredException} carrying the whole outcome. No reply is given while a batch of the call is still
+     * being stored (an edit that makes the aggregator complete batches on another thread): the call waits for them up
+     * to waitMillis, then fails with an {@link EventsPendingException} rather than count them as dropped or stored.
      */
-    public Map<String, Object> reply(Exchange exchange) {
+    public Map<String, Object> reply(Exchange exchange, long waitMillis) throws InterruptedException {
         EventsOutcome outcome = exchange.getProperty(OUTCOME, EventsOutcome.class);
+        if (!outcome.awaitBatches(waitMillis)) {
+            throw new EventsPendingException(outcome, waitMillis);
+        }
         if (!outcome.allStored()) {
             throw new EventsNotStoredException(outcome);
         }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.networknt.schema.JsonNodePath;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.ValidationMessage;
@@ -31,12 +32,22 @@ public class SchemaErrors implements JsonValidatorErrorHandler {
         throw new InvalidRequestException("The request does not match its schema: " + summary, errors);
     }
 
+    /**
+     * The validator failed rather than found the body wrong. Only a parse error is the caller's (400); anything else
+     * (the schema not loading, a conversion failing) is the service's own fault and goes up as it is (500).
+     */
     @Override
     public void handleErrors(Exchange exchange, JsonSchema schema, Exception e) {
         if (e instanceof InvalidRequestException invalid) {
             throw invalid;
         }
-        throw new InvalidRequestException("The request cannot be validated: " + e.getMessage());
+        if (e instanceof JsonProcessingException parse) {
+            throw PortalJson.invalidBody("The body is not valid JSON: " + PortalJson.plain(parse));
+        }
+        if (e instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        throw new IllegalStateException("The request could not be checked against its schema", e);
     }
 
     private static Map<String, Object> toError(ValidationMessage message) {

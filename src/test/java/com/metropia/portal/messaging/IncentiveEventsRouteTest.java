@@ -184,6 +184,30 @@ class IncentiveEventsRouteTest extends PortalTestSupport {
         }
     }
 
+    /**
+     * What MongoDB 5.0+ stores is not refused: field names starting with $ or holding dots, a NUL character inside a
+     * string, and eventMeta nested as deep as a stored document may be (100 levels: 97 inside eventMeta).
+     */
+    @Test
+    void should_store_dollar_and_dotted_field_names_nul_in_text_and_the_deepest_nesting_mongodb_takes()
+            throws Exception {
+        String meta = "{\"$price\":1,\"a.b\":2,\"$ref\":\"x\",\"text\":\"a\\u0000b\",\"deep\":"
+                      + HostileInputTest.nested(96) + "}";
+
+        HttpResponse<String> response = postJson("/api/events",
+                "[{\"userIds\":[\"1\"],\"eventName\":\"x\",\"eventMeta\":" + meta + "}]");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        Document stored = storedDocuments().get(0).getList("data", Document.class).get(0).get("eventMeta", Document.class);
+        assertThat(stored.keySet()).containsExactly("$price", "a.b", "$ref", "text", "deep");
+        assertThat(stored.getString("text")).isEqualTo("a\u0000b");
+        int levels = 0;
+        for (Object level = stored.get("deep"); level instanceof Document document; level = document.get("s")) {
+            levels++;
+        }
+        assertThat(levels).isEqualTo(96);
+    }
+
     private static List<String> textValues(JsonNode array) {
         List<String> values = new ArrayList<>();
         array.forEach(node -> values.add(node.asText()));

@@ -8,7 +8,16 @@ import java.util.List;
 import java.util.Map;
 
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.Layout;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.ConfigurationSource;
+import org.apache.logging.log4j.core.config.properties.PropertiesConfigurationFactory;
+import org.apache.logging.log4j.core.impl.Log4jLogEvent;
+import org.apache.logging.log4j.message.SimpleMessage;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,6 +37,8 @@ class LogRedactionTest {
     private static final String TASK = "{\"action\":\"book_ride\",\"data\":{\"user_id\":12345}}";
     private static final String EVENTS = "[{\"userIds\":[\"123\"],\"eventName\":\"trip_completed\","
                                          + "\"eventMeta\":{\"email\":\"" + EVENT_META + "\"}}]";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private final String queueUrl = emulators.createQueue("log-redaction");
@@ -91,6 +102,67 @@ class LogRedactionTest {
 
             assertThat(logs.lines()).isNotEmpty();
             assertNoSecretIn(logs.lines());
+        }
+    }
+
+    /**
+     * A caller's values reach the per-event INFO line escaped and cut short: a line break cannot start a forged line,
+     * an ANSI escape cannot repaint a terminal, and a megabyte of eventName stays a short line.
+     */
+    @Test
+    void should_escape_and_bound_the_caller_values_of_the_per_event_line() throws Exception {
+        String forged = "1\n2026-11-27T00:00:00,000 ERROR [main] FAKE - forged line";
+        String events = "[{\"userIds\":[" + JSON.writeValueAsString(forged) + ",\"2\\r3\"],"
+                        + "\"eventName\":\"\\u001b[31mred\\u001b[0m\\u2028\\u202e\",\"eventMeta\":{}},"
+                        + "{\"userIds\":[\"7\"],\"eventName\":\"" + "n".repeat(1_000_000) + "\",\"eventMeta\":{}},"
+                        + "{\"userIds\":" + JSON.writeValueAsString(java.util.Collections.nCopies(5000, "12345678"))
+                        + ",\"eventName\":\"many\",\"eventMeta\":{}}]";
+
+        try (PortalService service = PortalService.start(secretProperties());
+             CapturedLogs logs = CapturedLogs.of("portal.events", Level.INFO)) {
+            assertThat(post(service, "/api/events", events, "X-API-Key", API_KEY).statusCode()).isEqualTo(201);
+
+            assertThat(logs.lines()).containsExactly(
+                    "INFO Send incentive event UserIds: 1\\n2026-11-27T00:00:00,000 ERROR [main] FAKE - forged line,"
+                    + "2\\r3 Name:\\u001b[31mred\\u001b[0m\\u2028\\u202e",
+                    "INFO Send incentive event UserIds: 7 Name:" + "n".repeat(LogValues.MAX_VALUE_CHARS)
+                    + "... (1000000 chars)",
+                    logs.lines().get(2));
+            assertThat(logs.lines().get(2)).startsWith("INFO Send incentive event UserIds: 12345678,12345678,")
+                    .endsWith("... (5000 values) Name:many").hasSizeLessThan(300);
+        }
+    }
+
+    /**
+     * The service's own layout is the safety net for every other line: whatever a message holds, it is written as one
+     * line without control characters, at most 10,000 characters of it.
+     */
+    @Test
+    void should_write_every_message_as_one_bounded_line_without_control_characters() throws Exception {
+        LoggerContext context = new LoggerContext("layout-of-the-service");
+        Configuration configuration = new PropertiesConfigurationFactory().getConfiguration(context,
+                ConfigurationSource.fromResource("portal-messaging/log4j2.properties", getClass().getClassLoader()));
+        configuration.initialize();
+        Layout<?> layout = configuration.getAppenders().get("console").getLayout();
+        try {
+            for (String message : List.of("1\n2026-11-27T00:00:00,000 ERROR [main] FAKE - forged line",
+                    "a\r\nb", "\u001b[2J\u001b[31mred\u0007\u0085\u2028\u2029\u202e\u2066", "x".repeat(1_000_000))) {
+                LogEvent event = Log4jLogEvent.newBuilder().setLoggerName("portal.events").setLevel(Level.WARN)
+                        .setMessage(new SimpleMessage(message)).build();
+
+                String line = layout.toSerializable(event).toString();
+
+                assertThat(line).as(message.substring(0, Math.min(40, message.length())))
+                        .endsWith(System.lineSeparator()).hasSizeLessThan(10_200);
+                assertThat(line.substring(0, line.length() - System.lineSeparator().length()))
+                        .doesNotContainPattern("[\\x00-\\x08\\x0A-\\x1F\\x7F-\\x9F\\u2028\\u2029\\u202A-\\u202E"
+                                               + "\\u2066-\\u2069]");
+            }
+            LogEvent forged = Log4jLogEvent.newBuilder().setLoggerName("portal.events").setLevel(Level.INFO)
+                    .setMessage(new SimpleMessage("x\nFAKE")).build();
+            assertThat(layout.toSerializable(forged).toString()).contains(" - x\\nFAKE");
+        } finally {
+            configuration.stop();
         }
     }
 
