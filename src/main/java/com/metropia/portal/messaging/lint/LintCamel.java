@@ -1,0 +1,175 @@
+package com.metropia.portal.messaging.lint;
+
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.metropia.portal.messaging.PortalMessagingApplication;
+import com.metropia.portal.messaging.lint.RouteLint.Problem;
+import org.apache.camel.CamelContext;
+import org.apache.camel.FailedToCreateRouteException;
+import org.apache.camel.FailedToStartRouteException;
+import org.apache.camel.LineNumberAware;
+import org.apache.camel.NamedNode;
+import org.apache.camel.main.Main;
+import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.ProcessorDefinition;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+
+/**
+ * The service's own Camel Main, booted without routes, without the HTTP server and with stand-in SQS and MongoDB
+ * clients, so that the route files can be loaded into it as at start-up: whatever Camel refuses when it builds a route
+ * (a bean method it cannot call, a class it cannot load) is found here, offline. Routes are built, never started.
+ */
+final class LintCamel implements AutoCloseable {
+
+    private final Main main;
+    final CamelContext context;
+
+    private LintCamel(Main main) {
+        this.main = main;
+        this.context = main.getCamelContext();
+    }
+
+    static LintCamel boot() throws Exception {
+        Main main = PortalMessagingApplication.createMain();
+        // Bound before the portal configuration runs, so it builds no client and makes no call.
+        main.bind("portalSqsClient", standIn(software.amazon.awssdk.services.sqs.SqsClient.class));
+        main.bind("portalMongoClient", standIn(com.mongodb.client.MongoClient.class));
+        main.addOverrideProperty("camel.main.routes-collector-enabled", "false");
+        main.addOverrideProperty("camel.main.auto-startup", "false");
+        main.addOverrideProperty("camel.main.source-location-enabled", "true");
+        main.addOverrideProperty("camel.main.routes-reload-enabled", "false");
+        main.addOverrideProperty("camel.server.enabled", "false");
+        main.addOverrideProperty("camel.management.enabled", "false");
+        main.addOverrideProperty("camel.main.jmx-enabled", "false");
+        main.addOverrideProperty("portal.startup.check-backends", "false");
+        main.addOverrideProperty("portal.sqs.region", "us-east-1");
+        main.addOverrideProperty("portal.sqs.queue-url", "http://127.0.0.1:1/000000000000/lint");
+        main.addOverrideProperty("portal.mongodb.uri", "mongodb://127.0.0.1:1/");
+        main.start();
+        return new LintCamel(main);
+    }
+
+    @Override
+    public void close() {
+        main.stop();
+    }
+
+    /**
+     * An interface implemented by nothing: every call answers a default, or another stand-in for an interface
+     * (MongoClient.getDatabase().getCollection() ...), so endpoints can be built on it and no call leaves the JVM.
+     */
+    @SuppressWarnings("unchecked")
+    static <T> T standIn(Class<T> type) {
+        return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "toString":
+                    return "lint stand-in for " + type.getSimpleName();
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "equals":
+                    return proxy == args[0];
+                default:
+                    break;
+            }
+            Class<?> answer = method.getReturnType();
+            if (answer.isInterface()) {
+                return standIn(answer);
+            }
+            if (answer == boolean.class) {
+                return false;
+            }
+            if (answer.isPrimitive() && answer != void.class) {
+                return answer == long.class ? 0L : answer == double.class ? 0d : answer == float.class ? 0f : 0;
+            }
+            return null;
+        });
+    }
+
+    // ---- load ---------------------------------------------------------------------------------------------------
+
+    /** Loads one file's routes as Camel would at start-up; the first thing Camel refuses, where it is. */
+    Optional<Problem> load(Path file) {
+        try {
+            PluginHelper.getRoutesLoader(context)
+                    .loadRoutes(ResourceHelper.resolveResource(context, "file:" + file.toAbsolutePath()));
+            return Optional.empty();
+        } catch (Exception | LinkageError e) {
+            return Optional.of(locate(file, e));
+        }
+    }
+
+    private static final Pattern AT = Pattern.compile(">>> (.+?) <<<");
+
+    /**
+     * Camel names the route that failed and the step it was building (">>> step <<<"); the step's definition carries
+     * its line in the file, which Camel recorded while reading the YAML.
+     */
+    private Problem locate(Path file, Throwable failure) {
+        String routeId = null;
+        String step = null;
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof FailedToCreateRouteException created) {
+                routeId = created.getRouteId();
+                Matcher at = AT.matcher(String.valueOf(created.getMessage()));
+                step = at.find() ? at.group(1) : null;
+                break;
+            }
+            if (t instanceof FailedToStartRouteException started) {
+                routeId = started.getRouteId();
+                break;
+            }
+        }
+        String message = Dependencies.explain(failure).orElse(rootMessage(failure));
+        RouteDefinition route = routeId == null ? null
+                : ((ModelCamelContext) context).getRouteDefinition(routeId);
+        int line = 1;
+        if (route != null) {
+            line = Math.max(1, route.getLineNumber());
+            LineNumberAware node = step == null ? null : find(route, step);
+            if (node != null && node.getLineNumber() > 0) {
+                line = node.getLineNumber();
+            }
+            ((ModelCamelContext) context).getRouteDefinitions().remove(route);
+        }
+        return new Problem(file, line, 1, (routeId == null ? "" : "route " + routeId + ": ") + message);
+    }
+
+    private static LineNumberAware find(NamedNode node, String label) {
+        if (node instanceof ProcessorDefinition<?> processor && label.equals(processor.toString())) {
+            return processor;
+        }
+        List<NamedNode> children = new ArrayList<>();
+        if (node instanceof RouteDefinition route) {
+            children.add(route.getInput());
+            children.addAll(route.getOutputs());
+        } else if (node instanceof ProcessorDefinition<?> processor) {
+            children.addAll(processor.getOutputs());
+        }
+        for (NamedNode child : children) {
+            if (child != null) {
+                LineNumberAware found = find(child, label);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+
+    static String rootMessage(Throwable failure) {
+        Throwable last = failure;
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            last = t;
+        }
+        String message = last.getMessage() == null ? last.getClass().getSimpleName() : last.getMessage();
+        return message.replaceAll("\\s+", " ").trim();
+    }
+}
