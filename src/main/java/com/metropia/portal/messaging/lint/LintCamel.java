@@ -21,6 +21,10 @@ import org.apache.camel.model.ProcessorDefinition;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 /**
  * The service's own Camel Main, booted without routes, without the HTTP server and with stand-in SQS and MongoDB
@@ -37,8 +41,9 @@ final class LintCamel implements AutoCloseable {
         this.context = main.getCamelContext();
     }
 
-    static LintCamel boot() throws Exception {
+    static LintCamel boot(Path applicationProperties) throws Exception {
         Main main = PortalMessagingApplication.createMain();
+        main.setDefaultPropertyPlaceholderLocation("file:" + applicationProperties + ";optional=true");
         // Bound before the portal configuration runs, so it builds no client and makes no call.
         main.bind("portalSqsClient", standIn(software.amazon.awssdk.services.sqs.SqsClient.class));
         main.bind("portalMongoClient", standIn(com.mongodb.client.MongoClient.class));
@@ -96,10 +101,10 @@ final class LintCamel implements AutoCloseable {
     // ---- load ---------------------------------------------------------------------------------------------------
 
     /** Loads one file's routes as Camel would at start-up; the first thing Camel refuses, where it is. */
-    Optional<Problem> load(Path file) {
+    Optional<Problem> load(YamlFile file) {
         try {
             PluginHelper.getRoutesLoader(context)
-                    .loadRoutes(ResourceHelper.resolveResource(context, "file:" + file.toAbsolutePath()));
+                    .loadRoutes(ResourceHelper.resolveResource(context, "file:" + file.path.toAbsolutePath()));
             return Optional.empty();
         } catch (Exception | LinkageError e) {
             return Optional.of(locate(file, e));
@@ -112,7 +117,7 @@ final class LintCamel implements AutoCloseable {
      * Camel names the route that failed and the step it was building (">>> step <<<"); the step's definition carries
      * its line in the file, which Camel recorded while reading the YAML.
      */
-    private Problem locate(Path file, Throwable failure) {
+    private Problem locate(YamlFile file, Throwable failure) {
         String routeId = null;
         String step = null;
         for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -139,7 +144,42 @@ final class LintCamel implements AutoCloseable {
             }
             ((ModelCamelContext) context).getRouteDefinitions().remove(route);
         }
-        return new Problem(file, line, 1, (routeId == null ? "" : "route " + routeId + ": ") + message);
+        String text = (routeId == null ? "" : "route " + routeId + ": ") + message;
+        // Camel names only the route's top-level step; the value its message quotes, written inside that step, is
+        // the better place.
+        Optional<Node> quoted = quotedValue(file, line, rootMessage(failure));
+        return quoted.map(node -> file.problem(node, text)).orElse(new Problem(file.path, line, 1, text));
+    }
+
+    private static final Pattern QUOTED = Pattern.compile("#[\\w.:-]+|'([^']+)'|\\[([^\\]]+)]");
+
+    private static Optional<Node> quotedValue(YamlFile file, int fromLine, String message) {
+        Matcher matcher = QUOTED.matcher(message);
+        while (matcher.find()) {
+            String token = matcher.group(1) != null ? matcher.group(1)
+                    : matcher.group(2) != null ? matcher.group(2) : matcher.group();
+            Optional<Node> found = scalarsFrom(file.root, fromLine).filter(n -> n.getValue().contains(token))
+                    .map(Node.class::cast).findFirst();
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static java.util.stream.Stream<ScalarNode> scalarsFrom(Node node, int fromLine) {
+        if (node instanceof ScalarNode scalar) {
+            int line = scalar.getStartMark().map(m -> m.getLine() + 1).orElse(0);
+            return line >= fromLine ? java.util.stream.Stream.of(scalar) : java.util.stream.Stream.empty();
+        }
+        if (node instanceof MappingNode mapping) {
+            return mapping.getValue().stream().flatMap(t -> java.util.stream.Stream.concat(
+                    scalarsFrom(t.getKeyNode(), fromLine), scalarsFrom(t.getValueNode(), fromLine)));
+        }
+        if (node instanceof SequenceNode sequence) {
+            return sequence.getValue().stream().flatMap(n -> scalarsFrom(n, fromLine));
+        }
+        return java.util.stream.Stream.empty();
     }
 
     private static LineNumberAware find(NamedNode node, String label) {

@@ -193,8 +193,10 @@ final class RouteChecks {
             if (value instanceof ScalarNode scalar) {
                 loadClass(file, scalar, scalar.getValue().replaceFirst("^#class:", ""), "bean type");
             }
-        } else if (key.equals("aggregate")) {
-            get(value, "completionSize").ifPresent(size -> aggregates.add(new Aggregate(file, size, template)));
+        } else if (key.equals("aggregate") && value instanceof MappingNode aggregate) {
+            // each one, when an edit gave it twice
+            aggregate.getValue().stream().filter(t -> keyOf(t).equals("completionSize"))
+                    .forEach(t -> aggregates.add(new Aggregate(file, t.getValueNode(), template)));
         }
         if ((key.equals("bean") || key.equals("method")) && value instanceof MappingNode) {
             beanMethod(file, value);
@@ -530,7 +532,7 @@ final class RouteChecks {
         }
         if (aggregate.template() == null || !PLACEHOLDER.matcher(scalar.getValue()).find()
             || templateParameter(scalar.getValue()).isEmpty()) {
-            batchSize(aggregate.file(), scalar, scalar.getValue(), "", max);
+            batchSize(aggregate.file(), scalar, "completionSize", scalar.getValue(), "", max);
             return;
         }
         String parameter = templateParameter(scalar.getValue()).get();
@@ -544,17 +546,15 @@ final class RouteChecks {
                 String routeId = text(instance, "routeId").orElse("?");
                 Node given = instanceValues(instance).get(parameter);
                 if (given instanceof ScalarNode value) {
-                    batchSize(file, value, value.getValue(), " in route " + routeId + " (completionSize: \""
-                                                              + scalar.getValue() + "\" at "
-                                                              + YamlFile.where(aggregate.file().path, scalar) + ")",
-                            max);
+                    batchSize(file, value, parameter, value.getValue(), " in route " + routeId + ", its completionSize"
+                                                                         + " (at " + YamlFile.where(aggregate.file().path,
+                            scalar) + ")", max);
                 } else {
                     Optional<String> defaultValue = items(get(template, "parameters").orElse(null)).stream()
                             .filter(p -> parameter.equals(text(p, "name").orElse(null)))
                             .findFirst().flatMap(p -> text(p, "defaultValue"));
-                    defaultValue.ifPresent(v -> batchSize(aggregate.file(), scalar, v, " in route " + routeId
-                                                                                       + " (the default of "
-                                                                                       + parameter + ")", max));
+                    defaultValue.ifPresent(v -> batchSize(aggregate.file(), scalar, "completionSize", v,
+                            " in route " + routeId + " (the default of " + parameter + ")", max));
                 }
             }
         }
@@ -575,7 +575,7 @@ final class RouteChecks {
     }
 
     /** One resolved completionSize; the problem is put where the wrong number is written. */
-    private void batchSize(YamlFile file, ScalarNode node, String written, String context, int max) {
+    private void batchSize(YamlFile file, ScalarNode node, String name, String written, String context, int max) {
         String resolved = resolve(written, Set.of());
         Problem where = file.problem(node, "");
         String origin = "";
@@ -593,9 +593,8 @@ final class RouteChecks {
             value = Integer.parseInt(resolved.trim());
         } catch (NumberFormatException e) {
             if (!PLACEHOLDER.matcher(resolved).find()) {
-                problems.add(new Problem(where.file(), where.line(), where.column(), "completionSize \"" + written
-                                                                                     + "\"" + origin
-                                                                                     + " is not a whole number"
+                problems.add(new Problem(where.file(), where.line(), where.column(), name + " \"" + written + "\""
+                                                                                     + origin + " is not a whole number"
                                                                                      + context));
             }
             return;
@@ -604,7 +603,7 @@ final class RouteChecks {
             String why = value < 1 ? "0 or less turns the size off: a whole request would become one document"
                     : "more than " + max + " events in one document; raise " + MAX_BATCH_SIZE + " to allow it";
             problems.add(new Problem(where.file(), where.line(), where.column(),
-                    "completionSize \"" + written + "\"" + origin + " is " + value + context
+                    name + " \"" + written + "\"" + origin + " is " + value + context
                     + ": a batch holds 1 to " + max + " events (" + why + ")"));
         }
     }

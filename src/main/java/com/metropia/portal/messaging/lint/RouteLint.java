@@ -73,7 +73,7 @@ public final class RouteLint {
         if (parsed.isEmpty()) {
             return sorted(files, problems);
         }
-        try (LintCamel camel = LintCamel.boot()) {
+        try (LintCamel camel = LintCamel.boot(applicationProperties)) {
             problems.addAll(new RouteChecks(camel.context, parsed, applicationProperties).run());
             schema.join();
             for (YamlFile yaml : parsed) {
@@ -83,7 +83,7 @@ public final class RouteLint {
             // again on it.
             for (YamlFile yaml : parsed) {
                 if (problems.stream().noneMatch(p -> p.file().equals(yaml.path))) {
-                    camel.load(yaml.path).ifPresent(problems::add);
+                    camel.load(yaml).ifPresent(problems::add);
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -68,7 +68,9 @@ final class YamlFile {
     }
 
     Problem problem(Node node, String message) {
-        return problem(node, 0, message);
+        Mark mark = node.getStartMark().orElse(null);
+        return mark == null ? new Problem(path, 1, 1, message)
+                : new Problem(path, mark.getLine() + 1, mark.getColumn() + 1, message);
     }
 
     /** At a character offset inside a one-line scalar (an option in a URI, the broken part of an expression). */
@@ -78,7 +80,7 @@ final class YamlFile {
             return new Problem(path, 1, 1, message);
         }
         int column = mark.getColumn() + 1;
-        if (offset > 0 && node instanceof ScalarNode scalar && scalar.getValue().indexOf('\n') < 0
+        if (offset >= 0 && node instanceof ScalarNode scalar && scalar.getValue().indexOf('\n') < 0
             && (scalar.getScalarStyle() == ScalarStyle.PLAIN || !scalar.getValue().contains("\\"))) {
             column += offset + (scalar.getScalarStyle() == ScalarStyle.PLAIN ? 0 : 1);
         }
