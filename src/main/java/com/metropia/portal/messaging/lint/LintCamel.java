@@ -48,6 +48,9 @@ final class LintCamel implements AutoCloseable {
         main.bind("portalSqsClient", standIn(software.amazon.awssdk.services.sqs.SqsClient.class));
         main.bind("portalMongoClient", standIn(com.mongodb.client.MongoClient.class));
         main.addOverrideProperty("camel.main.routes-collector-enabled", "false");
+        // Main reads the files of the include pattern at boot even without collecting them (beans, modelines): a
+        // pattern that matches nothing, so a broken file is found by the checks, not by the boot.
+        main.addOverrideProperty("camel.main.routes-include-pattern", "classpath:portal-messaging/lint/none/*.camel.yaml");
         main.addOverrideProperty("camel.main.auto-startup", "false");
         main.addOverrideProperty("camel.main.source-location-enabled", "true");
         main.addOverrideProperty("camel.main.routes-reload-enabled", "false");

@@ -320,7 +320,7 @@ final class RouteChecks {
             String scheme = result.getUnknownComponent();
             problems.add(file.problem(uriScalar, "endpoint \"" + uri + "\": no component '" + scheme + "' on the class"
                                                  + " path (a typo? otherwise add " + Dependencies.forScheme(scheme)
-                                                 + ")"));
+                                                 + ", or leave " + file.path.getFileName() + " out of the routes)"));
             return;
         }
         if (result.getSyntaxError() != null) {
@@ -448,6 +448,7 @@ final class RouteChecks {
                                                     .orElse(" (a typo?)")));
         } catch (LinkageError e) {
             problems.add(file.problem(node, what + " " + name + " " + Dependencies.explain(e)
+                    .map(needs -> needs + ", or leave " + file.path.getFileName() + " out of the routes")
                     .orElse("cannot be loaded: " + e)));
         }
     }
@@ -592,7 +593,8 @@ final class RouteChecks {
         try {
             value = Integer.parseInt(resolved.trim());
         } catch (NumberFormatException e) {
-            if (!PLACEHOLDER.matcher(resolved).find()) {
+            // a number written wrong is the schema's finding; one a placeholder resolved to is ours
+            if (!resolved.equals(written) && !PLACEHOLDER.matcher(resolved).find()) {
                 problems.add(new Problem(where.file(), where.line(), where.column(), name + " \"" + written + "\""
                                                                                      + origin + " is not a whole number"
                                                                                      + context));

@@ -58,7 +58,8 @@ public final class RouteLint {
         return lint(files, Path.of("application.properties"));
     }
 
-    static List<Problem> lint(List<Path> files, Path applicationProperties) throws IOException {
+    /** Every problem of the files, with the settings of the given properties file (and the environment). */
+    public static List<Problem> lint(List<Path> files, Path applicationProperties) throws IOException {
         // Compiling the DSL schema and booting Camel are the two slow parts: side by side.
         CompletableFuture<?> schema = CompletableFuture.runAsync(SchemaCheck::schema);
         List<Problem> problems = new ArrayList<>();
