@@ -202,8 +202,7 @@ class RouteLintTest {
         assertThat(lint()).singleElement().satisfies(problem ->
                 assertThat(problem.message()).contains("is 1000").contains("portal.events.max-batch-size"));
 
-        editProperties("portal.events.batch-size = 1000",
-                "portal.events.batch-size = 1000\nportal.events.max-batch-size = 1000");
+        editProperties("portal.events.max-batch-size = 500", "portal.events.max-batch-size = 1000");
         assertThat(lint()).isEmpty();
     }
 
