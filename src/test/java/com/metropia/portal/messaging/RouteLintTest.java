@@ -218,6 +218,20 @@ class RouteLintTest {
     }
 
     @Test
+    void should_report_settings_the_service_would_not_start_with_and_still_check_every_file() throws IOException {
+        editProperties("portal.sqs.max-message-bytes = 1048576", "portal.sqs.max-message-bytes = 0");
+        int line = edit("tasks", "operation: insert", "operaton: insert");
+
+        assertThat(lint()).satisfiesExactly(
+                problem -> assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(file("tasks"),
+                        line),
+                problem -> {
+                    assertThat(problem.file()).isEqualTo(properties);
+                    assertThat(problem.message()).contains("does not start").contains("portal.sqs.max-message-bytes");
+                });
+    }
+
+    @Test
     void should_report_an_unknown_bean_and_method_at_their_lines() throws IOException {
         int bean = edit("tasks", "ref: portalTaskKeys", "ref: portalTaskKey");
         int method = edit("events", "method: toDocument", "method: toDocumnt");

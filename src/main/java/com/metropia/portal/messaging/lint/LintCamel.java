@@ -4,6 +4,7 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +42,15 @@ final class LintCamel implements AutoCloseable {
         this.context = main.getCamelContext();
     }
 
+    /**
+     * What the service learns at start-up (the queue URL it looks up) or needs only to reach SQS and MongoDB: the
+     * routes' placeholders see these, no client uses them.
+     */
+    static final Map<String, String> STAND_IN_SETTINGS = Map.of(
+            "portal.sqs.region", "us-east-1",
+            "portal.sqs.queue-url", "http://127.0.0.1:1/000000000000/lint",
+            "portal.mongodb.uri", "mongodb://127.0.0.1:1/");
+
     static LintCamel boot(Path applicationProperties) throws Exception {
         Main main = PortalMessagingApplication.createMain();
         main.setDefaultPropertyPlaceholderLocation("file:" + applicationProperties + ";optional=true");
@@ -58,9 +68,7 @@ final class LintCamel implements AutoCloseable {
         main.addOverrideProperty("camel.management.enabled", "false");
         main.addOverrideProperty("camel.main.jmx-enabled", "false");
         main.addOverrideProperty("portal.startup.check-backends", "false");
-        main.addOverrideProperty("portal.sqs.region", "us-east-1");
-        main.addOverrideProperty("portal.sqs.queue-url", "http://127.0.0.1:1/000000000000/lint");
-        main.addOverrideProperty("portal.mongodb.uri", "mongodb://127.0.0.1:1/");
+        STAND_IN_SETTINGS.forEach(main::addOverrideProperty);
         main.start();
         return new LintCamel(main);
     }

@@ -61,6 +61,7 @@ final class RouteChecks {
     private final PropertiesComponent properties;
     private final DefaultRuntimeCamelCatalog catalog;
     private final Language simple;
+    private final boolean beansBound;
     private final List<YamlFile> files;
     private final Path propertiesFile;
     private final List<Problem> problems = new ArrayList<>();
@@ -78,8 +79,13 @@ final class RouteChecks {
     private record Aggregate(YamlFile file, Node completionSize, String template) {
     }
 
-    RouteChecks(CamelContext context, List<YamlFile> files, Path propertiesFile) {
+    /**
+     * @param beansBound whether the context holds the service's beans (false when its configuration did not start:
+     *                   then names of beans are not checked)
+     */
+    RouteChecks(CamelContext context, boolean beansBound, List<YamlFile> files, Path propertiesFile) {
         this.context = context;
+        this.beansBound = beansBound;
         this.properties = context.getPropertiesComponent();
         DefaultRuntimeCamelCatalog runtimeCatalog = new DefaultRuntimeCamelCatalog();
         runtimeCatalog.setCamelContext(context);
@@ -394,7 +400,7 @@ final class RouteChecks {
     // ---- beans and classes --------------------------------------------------------------------------------------
 
     private void beanRef(YamlFile file, ScalarNode node, String name) {
-        if (name.contains("{{") || name.isBlank() || declaredBeans.containsKey(name)) {
+        if (!beansBound || name.contains("{{") || name.isBlank() || declaredBeans.containsKey(name)) {
             return;
         }
         if (context.getRegistry().lookupByName(name) == null) {
@@ -404,6 +410,9 @@ final class RouteChecks {
     }
 
     private void beanMethod(YamlFile file, Node node) {
+        if (!beansBound) {
+            return;
+        }
         Optional<Node> methodNode = get(node, "method");
         Optional<String> ref = text(node, "ref");
         if (methodNode.isEmpty() || !(methodNode.get() instanceof ScalarNode method) || ref.isEmpty()

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
+import org.apache.camel.impl.DefaultCamelContext;
+
 /**
  * Checks the YAML routes offline, every problem of every file in one run: YAML syntax and keys given twice, the Camel
  * YAML DSL schema, simple expressions, endpoint options, placeholders, beans and classes, route ids, the events batch
@@ -74,8 +76,24 @@ public final class RouteLint {
         if (parsed.isEmpty()) {
             return sorted(files, problems);
         }
-        try (LintCamel camel = LintCamel.boot(applicationProperties)) {
-            problems.addAll(new RouteChecks(camel.context, parsed, applicationProperties).run());
+        LintCamel camel;
+        try {
+            camel = LintCamel.boot(applicationProperties);
+        } catch (Exception e) {
+            // The service would not start with these settings either: say so, and check what needs no service.
+            problems.add(new Problem(applicationProperties, 1, 1, "the service does not start with these settings: "
+                                                                  + LintCamel.rootMessage(e)));
+            try (DefaultCamelContext bare = new DefaultCamelContext()) {
+                bare.getPropertiesComponent().setLocation("file:" + applicationProperties + ";optional=true");
+                LintCamel.STAND_IN_SETTINGS.forEach(bare.getPropertiesComponent()::addOverrideProperty);
+                problems.addAll(new RouteChecks(bare, false, parsed, applicationProperties).run());
+            }
+            schema.join();
+            parsed.forEach(yaml -> problems.addAll(SchemaCheck.check(yaml)));
+            return sorted(files, problems);
+        }
+        try (camel) {
+            problems.addAll(new RouteChecks(camel.context, true, parsed, applicationProperties).run());
             schema.join();
             for (YamlFile yaml : parsed) {
                 problems.addAll(SchemaCheck.check(yaml));
@@ -87,10 +105,6 @@ public final class RouteLint {
                     camel.load(yaml).ifPresent(problems::add);
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("Camel did not boot for the lint: " + LintCamel.rootMessage(e), e);
         }
         return sorted(files, problems);
     }
