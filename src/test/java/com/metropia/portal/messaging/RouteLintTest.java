@@ -196,6 +196,27 @@ class RouteLintTest {
     }
 
     @Test
+    void should_check_a_pipeline_made_from_properties_like_the_routes_and_report_it_in_application_properties()
+            throws IOException {
+        int line = editProperties("portal.events.batch-size = 500", "portal.events.batch-size = 500\n"
+                                  + "camel.routeTemplate[milestone-events].templateId = incentive-event-batcher\n"
+                                  + "camel.routeTemplate[milestone-events].from = direct:milestones\n"
+                                  + "camel.routeTemplate[milestone-events].batchSize = 0") + 3;
+
+        assertThat(lint()).singleElement().satisfies(problem -> {
+            assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(properties, line);
+            assertThat(problem.message()).contains("batchSize \"0\" is 0 in route milestone-events");
+        });
+
+        editProperties("templateId = incentive-event-batcher", "templateId = incentive-event-batchr");
+        editProperties("batchSize = 0", "batchSize = 2");
+        assertThat(lint()).singleElement().satisfies(problem -> {
+            assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(properties, line - 2);
+            assertThat(problem.message()).contains("incentive-event-batchr");
+        });
+    }
+
+    @Test
     void should_report_a_batch_larger_than_500_unless_the_configuration_allows_it() throws IOException {
         editProperties("portal.events.batch-size = 500", "portal.events.batch-size = 1000");
 

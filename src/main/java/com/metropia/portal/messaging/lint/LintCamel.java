@@ -1,10 +1,18 @@
 package com.metropia.portal.messaging.lint;
 
+import java.io.IOException;
+import java.io.Reader;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,7 +61,14 @@ final class LintCamel implements AutoCloseable {
 
     static LintCamel boot(Path applicationProperties) throws Exception {
         Main main = PortalMessagingApplication.createMain();
-        main.setDefaultPropertyPlaceholderLocation("file:" + applicationProperties + ";optional=true");
+        // The settings of the file, but the pipelines it makes from templates (camel.routeTemplate[...]) wait until
+        // the files that hold the templates are loaded: they are checked then.
+        main.setDefaultPropertyPlaceholderLocation("false");
+        settings(applicationProperties).forEach((key, value) -> {
+            if (!isRouteTemplateKey(key.toString())) {
+                main.addInitialProperty(key.toString(), value.toString());
+            }
+        });
         // Bound before the portal configuration runs, so it builds no client and makes no call.
         main.bind("portalSqsClient", standIn(software.amazon.awssdk.services.sqs.SqsClient.class));
         main.bind("portalMongoClient", standIn(com.mongodb.client.MongoClient.class));
@@ -71,6 +86,54 @@ final class LintCamel implements AutoCloseable {
         STAND_IN_SETTINGS.forEach(main::addOverrideProperty);
         main.start();
         return new LintCamel(main);
+    }
+
+    static Properties settings(Path applicationProperties) throws IOException {
+        Properties settings = new Properties();
+        if (Files.isRegularFile(applicationProperties)) {
+            try (Reader in = Files.newBufferedReader(applicationProperties, StandardCharsets.ISO_8859_1)) {
+                settings.load(in);
+            }
+        }
+        return settings;
+    }
+
+    static boolean isRouteTemplateKey(String key) {
+        return key.toLowerCase(Locale.ROOT).startsWith("camel.routetemplate[");
+    }
+
+    /**
+     * The pipelines application.properties makes from the templates (camel.routeTemplate[id].templateId and their
+     * parameters), made as Camel Main would once the templates are loaded.
+     */
+    List<Problem> addRoutesFromProperties(Path applicationProperties, RouteChecksLines lines) throws IOException {
+        Map<String, Map<String, Object>> byId = new TreeMap<>();
+        settings(applicationProperties).forEach((key, value) -> {
+            String name = key.toString();
+            int close = name.indexOf("].");
+            if (isRouteTemplateKey(name) && close > 0) {
+                byId.computeIfAbsent(name.substring(name.indexOf('[') + 1, close), id -> new LinkedHashMap<>())
+                        .put(name.substring(close + 2), value.toString());
+            }
+        });
+        List<Problem> problems = new ArrayList<>();
+        byId.forEach((routeId, parameters) -> {
+            Object templateId = parameters.remove("templateId");
+            Map<String, Object> values = new LinkedHashMap<>();
+            parameters.forEach((name, value) -> values.put(name, context.resolvePropertyPlaceholders(value.toString())));
+            try {
+                ((ModelCamelContext) context).addRouteFromTemplate(routeId, String.valueOf(templateId), values);
+            } catch (Exception | LinkageError e) {
+                problems.add(lines.at("camel.routeTemplate[" + routeId + "].templateId",
+                        "route " + routeId + " from template " + templateId + ": " + rootMessage(e)));
+            }
+        });
+        return problems;
+    }
+
+    /** Where a key of application.properties is written. */
+    interface RouteChecksLines {
+        Problem at(String key, String message);
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -542,7 +543,7 @@ final class RouteChecks {
         }
         if (aggregate.template() == null || !PLACEHOLDER.matcher(scalar.getValue()).find()
             || templateParameter(scalar.getValue()).isEmpty()) {
-            batchSize(aggregate.file(), scalar, "completionSize", scalar.getValue(), "", max);
+            batchSize(aggregate.file().problem(scalar, ""), "completionSize", scalar.getValue(), "", max);
             return;
         }
         String parameter = templateParameter(scalar.getValue()).get();
@@ -556,18 +557,51 @@ final class RouteChecks {
                 String routeId = text(instance, "routeId").orElse("?");
                 Node given = instanceValues(instance).get(parameter);
                 if (given instanceof ScalarNode value) {
-                    batchSize(file, value, parameter, value.getValue(), " in route " + routeId + ", its completionSize"
-                                                                         + " (at " + YamlFile.where(aggregate.file().path,
+                    batchSize(file.problem(value, ""), parameter, value.getValue(), " in route " + routeId
+                                                                                    + ", its completionSize (at "
+                                                                                    + YamlFile.where(aggregate.file().path,
                             scalar) + ")", max);
                 } else {
-                    Optional<String> defaultValue = items(get(template, "parameters").orElse(null)).stream()
-                            .filter(p -> parameter.equals(text(p, "name").orElse(null)))
-                            .findFirst().flatMap(p -> text(p, "defaultValue"));
-                    defaultValue.ifPresent(v -> batchSize(aggregate.file(), scalar, "completionSize", v,
-                            " in route " + routeId + " (the default of " + parameter + ")", max));
+                    defaultValue(template, parameter).ifPresent(v -> batchSize(aggregate.file().problem(scalar, ""),
+                            "completionSize", v, " in route " + routeId + " (the default of " + parameter + ")", max));
                 }
             }
         }
+        // pipelines made from camel.routeTemplate[id].* properties (README, "More pipelines from properties")
+        Map<String, Map<String, String>> byId = new TreeMap<>();
+        settings().forEach((key, value) -> {
+                    String name = key.toString();
+                    int close = name.indexOf("].");
+                    if (LintCamel.isRouteTemplateKey(name) && close > 0) {
+                        byId.computeIfAbsent(name.substring(name.indexOf('[') + 1, close), id -> new HashMap<>())
+                                .put(name.substring(close + 2), name + "=" + value);
+                    }
+                });
+        byId.forEach((routeId, values) -> {
+            String templateId = Optional.ofNullable(values.get("templateId")).map(v -> v.substring(v.indexOf('=') + 1))
+                    .orElse("");
+            if (!templateId.equals(aggregate.template())) {
+                return;
+            }
+            String given = values.get(parameter);
+            if (given != null) {
+                String key = given.substring(0, given.indexOf('='));
+                Problem at = propertyLine(key, "").orElse(new Problem(propertiesFile, 1, 1, ""));
+                batchSize(at, key, given.substring(given.indexOf('=') + 1), " in route " + routeId
+                                                                            + ", its completionSize (at "
+                                                                            + YamlFile.where(aggregate.file().path,
+                        scalar) + ")", max);
+            } else {
+                defaultValue(template, parameter).ifPresent(v -> batchSize(aggregate.file().problem(scalar, ""),
+                        "completionSize", v, " in route " + routeId + " (the default of " + parameter + ")", max));
+            }
+        });
+    }
+
+    private static Optional<String> defaultValue(Node template, String parameter) {
+        return items(get(template, "parameters").orElse(null)).stream()
+                .filter(p -> parameter.equals(text(p, "name").orElse(null)))
+                .findFirst().flatMap(p -> text(p, "defaultValue"));
     }
 
     private static Optional<String> templateParameter(String value) {
@@ -585,9 +619,9 @@ final class RouteChecks {
     }
 
     /** One resolved completionSize; the problem is put where the wrong number is written. */
-    private void batchSize(YamlFile file, ScalarNode node, String name, String written, String context, int max) {
+    private void batchSize(Problem at, String name, String written, String context, int max) {
         String resolved = resolve(written, Set.of());
-        Problem where = file.problem(node, "");
+        Problem where = at;
         String origin = "";
         Matcher placeholder = PLACEHOLDER.matcher(written);
         if (placeholder.find() && !resolved.equals(written)) {
@@ -621,8 +655,16 @@ final class RouteChecks {
 
     // ---- application.properties ---------------------------------------------------------------------------------
 
+    private Properties settings() {
+        try {
+            return LintCamel.settings(propertiesFile);
+        } catch (IOException e) {
+            return new Properties();
+        }
+    }
+
     /** Where a key is set (last) in application.properties: that value is the one used. */
-    private Optional<Problem> propertyLine(String key, String message) {
+    Optional<Problem> propertyLine(String key, String message) {
         List<Integer> lines = propertyKeys().get(key);
         return lines == null ? Optional.empty()
                 : Optional.of(new Problem(propertiesFile, lines.get(lines.size() - 1), 1, message));

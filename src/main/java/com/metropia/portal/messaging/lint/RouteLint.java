@@ -93,7 +93,8 @@ public final class RouteLint {
             return sorted(files, problems);
         }
         try (camel) {
-            problems.addAll(new RouteChecks(camel.context, true, parsed, applicationProperties).run());
+            RouteChecks checks = new RouteChecks(camel.context, true, parsed, applicationProperties);
+            problems.addAll(checks.run());
             schema.join();
             for (YamlFile yaml : parsed) {
                 problems.addAll(SchemaCheck.check(yaml));
@@ -104,6 +105,10 @@ public final class RouteLint {
                 if (problems.stream().noneMatch(p -> p.file().equals(yaml.path))) {
                     camel.load(yaml).ifPresent(problems::add);
                 }
+            }
+            if (problems.isEmpty()) {
+                problems.addAll(camel.addRoutesFromProperties(applicationProperties, (key, message) ->
+                        checks.propertyLine(key, message).orElse(new Problem(applicationProperties, 1, 1, message))));
             }
         }
         return sorted(files, problems);
