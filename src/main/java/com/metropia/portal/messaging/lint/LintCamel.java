@@ -106,7 +106,7 @@ final class LintCamel implements AutoCloseable {
      * The pipelines application.properties makes from the templates (camel.routeTemplate[id].templateId and their
      * parameters), made as Camel Main would once the templates are loaded.
      */
-    List<Problem> addRoutesFromProperties(Path applicationProperties, RouteChecksLines lines) throws IOException {
+    List<Problem> addRoutesFromProperties(Path applicationProperties, PropertyLines lines) throws IOException {
         Map<String, Map<String, Object>> byId = new TreeMap<>();
         settings(applicationProperties).forEach((key, value) -> {
             String name = key.toString();
@@ -132,7 +132,7 @@ final class LintCamel implements AutoCloseable {
     }
 
     /** Where a key of application.properties is written. */
-    interface RouteChecksLines {
+    interface PropertyLines {
         Problem at(String key, String message);
     }
 

@@ -180,14 +180,11 @@ final class RouteChecks {
             simple(file, scalar, false, params);
         } else if (key.equals("message") && "log".equals(parentKey) && value instanceof ScalarNode scalar) {
             simple(file, scalar, false, params);
-        } else if (ENDPOINTS.containsKey(key) && !"routeTemplate".equals(parentKey)) {
+        } else if (ENDPOINTS.containsKey(key)) {
             endpoint(file, key, value, params);
         } else if (key.equals("ref") && ("bean".equals(parentKey) || "method".equals(parentKey))
                    && value instanceof ScalarNode ref) {
             beanRef(file, ref, ref.getValue());
-        } else if (key.equals("method") && ("bean".equals(parentKey) || "method".equals(parentKey))
-                   && value instanceof ScalarNode) {
-            // checked with its bean, below
         } else if (key.endsWith("Ref") && !key.equals("routeTemplateRef") && value instanceof ScalarNode ref) {
             beanRef(file, ref, ref.getValue());
         } else if (key.equals("exception")) {
@@ -536,7 +533,7 @@ final class RouteChecks {
      * Checked for every instance of the template, with the values the instance and application.properties give.
      */
     private void completionSize(Aggregate aggregate) {
-        int max = maxBatchSize(aggregate);
+        int max = maxBatchSize();
         Node size = aggregate.completionSize();
         if (!(size instanceof ScalarNode scalar)) {
             return;
@@ -609,7 +606,7 @@ final class RouteChecks {
         return matcher.matches() ? Optional.of(matcher.group(1).trim()) : Optional.empty();
     }
 
-    private int maxBatchSize(Aggregate aggregate) {
+    private int maxBatchSize() {
         Optional<String> configured = properties.resolveProperty(MAX_BATCH_SIZE);
         try {
             return configured.map(String::trim).map(Integer::parseInt).orElse(DEFAULT_MAX_BATCH_SIZE);
