@@ -278,6 +278,24 @@ class RouteLintTest {
         });
     }
 
+    @Test
+    void should_report_every_route_camel_refuses_in_one_file_in_one_run() throws IOException {
+        int executor = edit("events", "executorService: \"#portalSynchronousExecutor\"", "executorService: \"#portalJson\"");
+        int redelivery = edit("events", "redeliveryPolicyRef: portalMongoRedelivery", "redeliveryPolicyRef: portalJson");
+
+        assertThat(lint()).satisfiesExactly(
+                problem -> {
+                    assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(file("events"),
+                            executor);
+                    assertThat(problem.message()).contains("route incentive-events").contains("#portalJson");
+                },
+                problem -> {
+                    assertThat(problem).extracting(Problem::file, Problem::line, Problem::column)
+                            .containsExactly(file("events"), redelivery, column("events", redelivery, "portalJson"));
+                    assertThat(problem.message()).contains("route event-batch-insert").contains("RedeliveryPolicy");
+                });
+    }
+
     /** An application that includes the routes of the jar without the HTTP modules: which file needs which. */
     @Test
     void should_say_which_dependency_the_http_file_needs_on_a_class_path_without_the_http_modules() throws Exception {

@@ -7,11 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -27,7 +29,9 @@ import org.apache.camel.NamedNode;
 import org.apache.camel.main.Main;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.ProcessorDefinition;
+import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -174,15 +178,128 @@ final class LintCamel implements AutoCloseable {
 
     // ---- load ---------------------------------------------------------------------------------------------------
 
-    /** Loads one file's routes as Camel would at start-up; the first thing Camel refuses, where it is. */
-    Optional<Problem> load(YamlFile file) {
+    /**
+     * Loads one file's routes as Camel would at start-up, and reports what Camel refuses, where it is. Camel stops at
+     * the first route it cannot build: that route's entry is then left out (its lines blanked, so the others keep their
+     * line numbers) and the file loaded again, until it loads.
+     */
+    List<Problem> load(YamlFile file) {
+        List<Problem> problems = new ArrayList<>();
+        Set<Integer> leftOut = new HashSet<>();
+        Path copy = null;
         try {
-            PluginHelper.getRoutesLoader(context)
-                    .loadRoutes(ResourceHelper.resolveResource(context, "file:" + file.path.toAbsolutePath()));
-            return Optional.empty();
-        } catch (Exception | LinkageError e) {
-            return Optional.of(locate(file, e));
+            Path source = file.path;
+            for (int attempt = 0; attempt <= YamlFile.items(file.root).size(); attempt++) {
+                Snapshot before = new Snapshot();
+                try {
+                    PluginHelper.getRoutesLoader(context)
+                            .loadRoutes(ResourceHelper.resolveResource(context, "file:" + source.toAbsolutePath()));
+                    return problems;
+                } catch (Exception | LinkageError e) {
+                    String routeId = failedRouteId(e);
+                    problems.add(locate(file, routeId, e));
+                    before.restore();
+                    int entry = entryOf(file, routeId);
+                    if (entry < 0 || !leftOut.add(entry)) {
+                        return problems;
+                    }
+                    if (copy == null) {
+                        copy = Files.createTempDirectory("portal-lint").resolve(file.path.getFileName());
+                    }
+                    Files.write(copy, without(file, leftOut));
+                    source = copy;
+                }
+            }
+            return problems;
+        } catch (Exception e) {
+            return problems;
+        } finally {
+            if (copy != null) {
+                try {
+                    Files.deleteIfExists(copy);
+                    Files.deleteIfExists(copy.getParent());
+                } catch (IOException e) {
+                    // a temporary file left behind
+                }
+            }
         }
+    }
+
+    /** What a failed load had already added, so that loading the file again does not find it twice. */
+    private final class Snapshot {
+        private final List<RouteDefinition> routes = new ArrayList<>(model().getRouteDefinitions());
+        private final List<RouteTemplateDefinition> templates = new ArrayList<>(model().getRouteTemplateDefinitions());
+        private final List<RouteConfigurationDefinition> configurations = new ArrayList<>(
+                model().getRouteConfigurationDefinitions());
+
+        void restore() throws Exception {
+            List<RouteDefinition> addedRoutes = new ArrayList<>(model().getRouteDefinitions());
+            addedRoutes.removeAll(routes);
+            for (RouteDefinition route : addedRoutes) {
+                if (context.getRoute(route.getRouteId()) != null) {
+                    context.getRouteController().stopRoute(route.getRouteId());
+                    context.removeRoute(route.getRouteId());
+                }
+            }
+            model().removeRouteDefinitions(addedRoutes);
+            List<RouteTemplateDefinition> addedTemplates = new ArrayList<>(model().getRouteTemplateDefinitions());
+            addedTemplates.removeAll(templates);
+            model().removeRouteTemplateDefinitions(addedTemplates);
+            List<RouteConfigurationDefinition> addedConfigurations = new ArrayList<>(
+                    model().getRouteConfigurationDefinitions());
+            addedConfigurations.removeAll(configurations);
+            for (RouteConfigurationDefinition configuration : addedConfigurations) {
+                model().removeRouteConfiguration(configuration);
+            }
+        }
+    }
+
+    private ModelCamelContext model() {
+        return (ModelCamelContext) context;
+    }
+
+    /** The top-level entry that declares the route (a route's id, a templated route's routeId). */
+    private static int entryOf(YamlFile file, String routeId) {
+        List<Node> entries = YamlFile.items(file.root);
+        for (int i = 0; routeId != null && i < entries.size(); i++) {
+            Node entry = entries.get(i);
+            boolean declares = YamlFile.get(entry, "route").flatMap(r -> YamlFile.text(r, "id"))
+                                       .filter(routeId::equals).isPresent()
+                               || YamlFile.get(entry, "templatedRoute").flatMap(r -> YamlFile.text(r, "routeId"))
+                                       .filter(routeId::equals).isPresent();
+            if (declares) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The file's lines with the given top-level entries blanked. */
+    private static List<String> without(YamlFile file, Set<Integer> entries) throws IOException {
+        List<String> lines = new ArrayList<>(Files.readAllLines(file.path, StandardCharsets.UTF_8));
+        List<Node> items = YamlFile.items(file.root);
+        for (int index : entries) {
+            Node entry = items.get(index);
+            int from = entry.getStartMark().map(m -> m.getLine()).orElse(0);
+            int to = entry.getEndMark().map(m -> m.getColumn() == 0 ? m.getLine() : m.getLine() + 1)
+                    .orElse(lines.size());
+            for (int line = from; line < Math.min(to, lines.size()); line++) {
+                lines.set(line, "");
+            }
+        }
+        return lines;
+    }
+
+    private static String failedRouteId(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof FailedToCreateRouteException created) {
+                return created.getRouteId();
+            }
+            if (t instanceof FailedToStartRouteException started) {
+                return started.getRouteId();
+            }
+        }
+        return null;
     }
 
     private static final Pattern AT = Pattern.compile(">>> (.+?) <<<");
@@ -191,18 +308,12 @@ final class LintCamel implements AutoCloseable {
      * Camel names the route that failed and the step it was building (">>> step <<<"); the step's definition carries
      * its line in the file, which Camel recorded while reading the YAML.
      */
-    private Problem locate(YamlFile file, Throwable failure) {
-        String routeId = null;
+    private Problem locate(YamlFile file, String routeId, Throwable failure) {
         String step = null;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof FailedToCreateRouteException created) {
-                routeId = created.getRouteId();
                 Matcher at = AT.matcher(String.valueOf(created.getMessage()));
                 step = at.find() ? at.group(1) : null;
-                break;
-            }
-            if (t instanceof FailedToStartRouteException started) {
-                routeId = started.getRouteId();
                 break;
             }
         }
@@ -216,7 +327,6 @@ final class LintCamel implements AutoCloseable {
             if (node != null && node.getLineNumber() > 0) {
                 line = node.getLineNumber();
             }
-            ((ModelCamelContext) context).getRouteDefinitions().remove(route);
         }
         String text = (routeId == null ? "" : "route " + routeId + ": ") + message;
         // Camel names only the route's top-level step; the value its message quotes, written inside that step, is
@@ -238,7 +348,18 @@ final class LintCamel implements AutoCloseable {
                 return found;
             }
         }
-        return Optional.empty();
+        // else the one value of this entry that the message names as a word (a bean name, a class name)
+        Node entry = YamlFile.items(file.root).stream()
+                .filter(e -> e.getStartMark().map(m -> m.getLine() + 1 <= fromLine).orElse(false)
+                             && e.getEndMark().map(m -> m.getLine() + 1 >= fromLine).orElse(false))
+                .findFirst().orElse(null);
+        if (entry == null) {
+            return Optional.empty();
+        }
+        Set<String> words = Set.of(message.split("[\\s,;()\\[\\]{}\"']+"));
+        List<ScalarNode> named = scalarsFrom(entry, 0)
+                .filter(n -> n.getValue().length() > 2 && words.contains(n.getValue())).toList();
+        return named.size() == 1 ? Optional.of(named.get(0)) : Optional.empty();
     }
 
     private static java.util.stream.Stream<ScalarNode> scalarsFrom(Node node, int fromLine) {

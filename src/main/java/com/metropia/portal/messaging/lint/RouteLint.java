@@ -103,7 +103,7 @@ public final class RouteLint {
             // again on it.
             for (YamlFile yaml : parsed) {
                 if (problems.stream().noneMatch(p -> p.file().equals(yaml.path))) {
-                    camel.load(yaml).ifPresent(problems::add);
+                    problems.addAll(camel.load(yaml));
                 }
             }
             if (problems.isEmpty()) {
