@@ -105,17 +105,6 @@ final class YamlFile {
         return Optional.empty();
     }
 
-    static Optional<Node> keyNode(Node node, String key) {
-        if (node instanceof MappingNode mapping) {
-            for (NodeTuple tuple : mapping.getValue()) {
-                if (tuple.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
-                    return Optional.of(k);
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
     static Optional<String> text(Node node, String key) {
         return get(node, key).filter(ScalarNode.class::isInstance).map(n -> ((ScalarNode) n).getValue());
     }
