@@ -340,7 +340,7 @@ class RouteLintTest {
                 "-cp", String.join(File.pathSeparator, testClassPath()),
                 PortalMessagingApplication.class.getName(), "lint", routes.toString())
                 .redirectErrorStream(true).start();
-        assertThat(lint.waitFor(60, TimeUnit.SECONDS)).as("the lint finished").isTrue();
+        assertThat(lint.waitFor(120, TimeUnit.SECONDS)).as("the lint finished").isTrue();
         String output = new String(lint.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
         assertThat(output).isEqualTo(file("events") + ":" + line + ":" + column("events", line, "aggregatte")
