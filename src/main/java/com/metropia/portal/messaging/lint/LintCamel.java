@@ -65,14 +65,21 @@ final class LintCamel implements AutoCloseable {
 
     static LintCamel boot(Path applicationProperties) throws Exception {
         Main main = PortalMessagingApplication.createMain();
-        // The settings of the file, but the pipelines it makes from templates (camel.routeTemplate[...]) wait until
-        // the files that hold the templates are loaded: they are checked then.
-        main.setDefaultPropertyPlaceholderLocation("false");
-        settings(applicationProperties).forEach((key, value) -> {
-            if (!isRouteTemplateKey(key.toString())) {
-                main.addInitialProperty(key.toString(), value.toString());
-            }
-        });
+        // The settings of the file, where the service reads them, but the pipelines it makes from templates
+        // (camel.routeTemplate[...]) wait until the files that hold the templates are loaded: they are checked then.
+        Path settings = withoutRouteTemplates(applicationProperties);
+        StringBuilder locations = new StringBuilder();
+        boolean replaced = false;
+        for (String location : String.valueOf(main.getDefaultPropertyPlaceholderLocation()).split(",")) {
+            boolean file = location.contains("application.properties");
+            replaced |= file;
+            locations.append(locations.isEmpty() ? "" : ",")
+                    .append(file ? "file:" + settings.toAbsolutePath() + ";optional=true" : location.trim());
+        }
+        if (!replaced) {
+            locations.append(",file:").append(settings.toAbsolutePath()).append(";optional=true");
+        }
+        main.setDefaultPropertyPlaceholderLocation(locations.toString());
         // Bound before the portal configuration runs, so it builds no client and makes no call.
         main.bind("portalSqsClient", standIn(software.amazon.awssdk.services.sqs.SqsClient.class));
         main.bind("portalMongoClient", standIn(com.mongodb.client.MongoClient.class));
@@ -88,7 +95,11 @@ final class LintCamel implements AutoCloseable {
         main.addOverrideProperty("camel.main.jmx-enabled", "false");
         main.addOverrideProperty("portal.startup.check-backends", "false");
         STAND_IN_SETTINGS.forEach(main::addOverrideProperty);
-        main.start();
+        try {
+            main.start();
+        } finally {
+            Files.deleteIfExists(settings);
+        }
         return new LintCamel(main);
     }
 
@@ -100,6 +111,26 @@ final class LintCamel implements AutoCloseable {
             }
         }
         return settings;
+    }
+
+    /** A copy of the file without its camel.routeTemplate[...] lines (and their continuation lines). */
+    private static Path withoutRouteTemplates(Path applicationProperties) throws IOException {
+        Path copy = Files.createTempFile("portal-lint", ".properties");
+        if (!Files.isRegularFile(applicationProperties)) {
+            return copy;
+        }
+        List<String> kept = new ArrayList<>();
+        boolean dropping = false;
+        boolean continued = false;
+        for (String line : Files.readAllLines(applicationProperties, StandardCharsets.ISO_8859_1)) {
+            if (!continued) {
+                dropping = isRouteTemplateKey(line.strip());
+            }
+            continued = line.endsWith("\\") && !line.endsWith("\\\\");
+            kept.add(dropping ? "" : line);
+        }
+        Files.write(copy, kept, StandardCharsets.ISO_8859_1);
+        return copy;
     }
 
     static boolean isRouteTemplateKey(String key) {
