@@ -1,5 +1,8 @@
 package com.metropia.portal.messaging;
 
+import java.util.Arrays;
+
+import com.metropia.portal.messaging.lint.RouteLint;
 import org.apache.camel.main.Main;
 
 /**
@@ -14,6 +17,11 @@ public final class PortalMessagingApplication {
     }
 
     public static void main(String[] args) throws Exception {
+        // java -jar portal-messaging.jar lint [dir]: the offline route check, without starting the service
+        if (args.length > 0 && args[0].equals("lint")) {
+            RouteLint.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         System.exit(createMain().run(args));
     }
 
