@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.health.PortalHealthChecks;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
@@ -100,6 +101,8 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
+        // Readiness of SQS and MongoDB, and the fallback depth, as Camel health checks (README, "Health and metrics").
+        PortalHealthChecks.install(context);
         registry.bind(OBJECT_MAPPER, mapper);
         // camel-aws2-sqs takes a deduplication strategy only by name: ours goes on its endpoints as they are created.
         context.getCamelContextExtension().registerEndpointCallback((uri, endpoint) -> {
