@@ -40,9 +40,10 @@ public final class PortalHealthChecks {
                 .orElseThrow(() -> new IllegalStateException("portal.sqs.queue-url is not known yet"));
         Clock clock = Clock.systemUTC();
         registry.bind("portalSqsHealthCheck", new SqsCheck(sqs, queueUrl, timeout, cache, clock));
-        registry.bind("portalMongoHealthCheck", new MongoCheck(mongo, database, timeout, cache, clock));
+        MongoCheck mongoCheck = new MongoCheck(mongo, database, timeout, cache, clock);
+        registry.bind("portalMongoHealthCheck", mongoCheck);
         registry.bind("portalTaskFallbackHealthCheck",
-                new TaskFallbackCheck(mongo, database, fallback, threshold, timeout, cache, clock));
+                new TaskFallbackCheck(mongo, mongoCheck, database, fallback, threshold, timeout, cache, clock));
     }
 
     private static Optional<String> value(PropertiesComponent properties, String key) {

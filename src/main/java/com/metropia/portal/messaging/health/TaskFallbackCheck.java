@@ -20,15 +20,17 @@ final class TaskFallbackCheck extends BackendCheck {
     static final String ID = "portal-task-fallback";
 
     private final Supplier<MongoClient> client;
+    private final MongoCheck mongo;
     private final String database;
     private final String collection;
     private final long threshold;
     private final Duration timeout;
 
-    TaskFallbackCheck(Supplier<MongoClient> client, String database, String collection, long threshold,
-                      Duration timeout, Duration cache, Clock clock) {
+    TaskFallbackCheck(Supplier<MongoClient> client, MongoCheck mongo, String database, String collection,
+                      long threshold, Duration timeout, Duration cache, Clock clock) {
         super(ID, cache, clock);
         this.client = client;
+        this.mongo = mongo;
         this.database = database;
         this.collection = collection;
         this.threshold = threshold;
@@ -40,6 +42,11 @@ final class TaskFallbackCheck extends BackendCheck {
         details.put("collection", database + "." + collection);
         details.put("threshold", threshold);
         long depth;
+        // a MongoDB that did not answer the ping just now would only make the probe wait out a second timeout
+        if (mongo.probe().state() != State.UP) {
+            details.put("depth", "unknown");
+            return "Fallback depth unknown: MongoDB not reachable (see " + MongoCheck.ID + ")";
+        }
         try {
             depth = client.get().getDatabase(database).withTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .getCollection(collection).estimatedDocumentCount();
