@@ -103,6 +103,10 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
         // Readiness of SQS and MongoDB, and the fallback depth, as Camel health checks (README, "Health and metrics").
         PortalHealthChecks.install(context);
+        // The OpenAPI document of the HTTP API, from the JSON Schema files the routes validate with.
+        registry.bind("portalOpenApi", new PortalOpenApi(mapper,
+                optional(properties, "portal.http.tasks-path").orElse("/api/tasks"),
+                optional(properties, "portal.http.events-path").orElse("/api/events")));
         registry.bind(OBJECT_MAPPER, mapper);
         // camel-aws2-sqs takes a deduplication strategy only by name: ours goes on its endpoints as they are created.
         context.getCamelContextExtension().registerEndpointCallback((uri, endpoint) -> {
