@@ -3,6 +3,7 @@ package com.metropia.portal.messaging.health;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 
 import com.mongodb.client.MongoClient;
@@ -21,6 +22,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * portal.health.fallback-threshold} (fallback depth above which the fallback check warns, default 100).
  */
 public final class PortalHealthChecks {
+
+    private static final String FALLBACK_CHECK = "portalTaskFallbackHealthCheck";
 
     private PortalHealthChecks() {
     }
@@ -42,8 +45,14 @@ public final class PortalHealthChecks {
         registry.bind("portalSqsHealthCheck", new SqsCheck(sqs, queueUrl, timeout, cache, clock));
         MongoCheck mongoCheck = new MongoCheck(mongo, database, timeout, cache, clock);
         registry.bind("portalMongoHealthCheck", mongoCheck);
-        registry.bind("portalTaskFallbackHealthCheck",
+        registry.bind(FALLBACK_CHECK,
                 new TaskFallbackCheck(mongo, mongoCheck, database, fallback, threshold, timeout, cache, clock));
+    }
+
+    /** Tasks in the fallback collection, from the readiness check's (cached) answer; empty while MongoDB does not answer. */
+    public static OptionalLong fallbackDepth(CamelContext context) {
+        TaskFallbackCheck check = context.getRegistry().lookupByNameAndType(FALLBACK_CHECK, TaskFallbackCheck.class);
+        return check == null ? OptionalLong.empty() : check.depth();
     }
 
     private static Optional<String> value(PropertiesComponent properties, String key) {

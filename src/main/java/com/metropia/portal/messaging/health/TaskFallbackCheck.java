@@ -3,6 +3,7 @@ package com.metropia.portal.messaging.health;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -62,5 +63,10 @@ final class TaskFallbackCheck extends BackendCheck {
                    + " does. Readiness is not affected";
         }
         return "Fallback holds " + depth + " tasks";
+    }
+
+    /** The depth of the last answer (asking MongoDB when it is stale); empty while MongoDB does not answer. */
+    OptionalLong depth() {
+        return probe().details().get("depth") instanceof Long depth ? OptionalLong.of(depth) : OptionalLong.empty();
     }
 }
