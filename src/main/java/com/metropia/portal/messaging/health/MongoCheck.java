@@ -33,7 +33,8 @@ final class MongoCheck extends BackendCheck {
     String ask(Map<String, Object> details) {
         details.put("database", database);
         try {
-            // withTimeout bounds server selection too, which otherwise waits portal.mongodb.server-selection-timeout-ms
+            // withTimeout (the driver's client-side operation timeout, marked alpha in driver 5.6) bounds server
+            // selection too, which otherwise waits portal.mongodb.server-selection-timeout-ms
             client.get().getDatabase(database).withTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .runCommand(new Document("ping", 1));
             return "MongoDB answers";
