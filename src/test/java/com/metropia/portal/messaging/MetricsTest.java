@@ -21,12 +21,16 @@ import static org.awaitility.Awaitility.await;
 class MetricsTest extends PortalTestSupport {
 
     private FaultProxy sqsProxy;
+    private FaultProxy mongoProxy;
 
     @Override
     protected Map<String, String> extraProperties() {
         sqsProxy = FaultProxy.start("sqs", "127.0.0.1", emulators.sqsPort());
+        mongoProxy = FaultProxy.start("mongodb", "127.0.0.1", emulators.mongoPort());
         return Map.of(
                 "portal.sqs.endpoint", "http://127.0.0.1:" + sqsProxy.port(),
+                "portal.mongodb.uri", "mongodb://127.0.0.1:" + mongoProxy.port() + "/?serverSelectionTimeoutMS=500",
+                "portal.mongodb.max-attempts", "1",
                 "portal.sqs.queue-url", emulators.createQueue(queueName()),
                 "portal.sqs.max-attempts", "1",
                 "portal.events.batch-size", "2",
@@ -35,9 +39,12 @@ class MetricsTest extends PortalTestSupport {
     }
 
     @AfterAll
-    void stopProxy() {
+    void stopProxies() {
         if (sqsProxy != null) {
             sqsProxy.close();
+        }
+        if (mongoProxy != null) {
+            mongoProxy.close();
         }
     }
 
@@ -87,6 +94,30 @@ class MetricsTest extends PortalTestSupport {
         assertThat(delta(before, after, "portal_http_requests_seconds_count{endpoint=\"events\",status=\"200\"}")).isEqualTo(1);
         assertThat(delta(before, after, "portal_http_requests_seconds_count{endpoint=\"events\",status=\"400\"}")).isEqualTo(1);
         assertThat(storedDocuments()).hasSize(3);
+    }
+
+    @Test
+    void should_count_the_batches_of_events_mongodb_did_not_store() throws Exception {
+        String before = metrics();
+        mongoProxy.down();
+        try {
+            assertThat(postJson("/api/events", events(3, "cut")).statusCode()).isEqualTo(503);
+            String after = metricsOnce(before,
+                    Map.of("portal_http_requests_seconds_count{endpoint=\"events\",status=\"503\"}", 1.0));
+
+            assertThat(delta(before, after, "portal_events_received_total")).isEqualTo(3);
+            assertThat(delta(before, after, "portal_events_stored_total")).isZero();
+            // the first batch failed, the second was not attempted: neither is stored
+            assertThat(delta(before, after, "portal_event_batches_total{outcome=\"failed\"}")).isEqualTo(2);
+            assertThat(delta(before, after, "portal_event_batches_total{outcome=\"stored\"}")).isZero();
+            assertThat(delta(before, after, "portal_mongodb_calls_seconds_count{outcome=\"error\"}")).isEqualTo(1);
+            assertThat(delta(before, after, "portal_event_batch_size_count")).isZero();
+        } finally {
+            mongoProxy.up();
+            // the next test needs the service's MongoDB client connected again, which readiness tells
+            await().atMost(Duration.ofSeconds(20)).until(() -> send(HttpRequest.newBuilder(
+                    service.uri("/observe/health/ready")).GET()).statusCode() == 200);
+        }
     }
 
     @Test
