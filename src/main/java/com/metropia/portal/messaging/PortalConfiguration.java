@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.health.PortalHealthChecks;
+import com.metropia.portal.messaging.metrics.PortalMetrics;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
@@ -100,6 +102,16 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
+        // Readiness of SQS and MongoDB, and the fallback depth, as Camel health checks (README, "Health and metrics").
+        PortalHealthChecks.install(context);
+        // portal_* metrics beside Camel's, where Micrometer is (the stand-alone service; a host application may lack it)
+        if (context.getClassResolver().resolveClass(MICROMETER) != null) {
+            PortalMetrics.install(context);
+        }
+        // The OpenAPI document of the HTTP API, from the JSON Schema files the routes validate with.
+        registry.bind("portalOpenApi", new PortalOpenApi(mapper,
+                optional(properties, "portal.http.tasks-path").orElse("/api/tasks"),
+                optional(properties, "portal.http.events-path").orElse("/api/events")));
         registry.bind(OBJECT_MAPPER, mapper);
         // camel-aws2-sqs takes a deduplication strategy only by name: ours goes on its endpoints as they are created.
         context.getCamelContextExtension().registerEndpointCallback((uri, endpoint) -> {
@@ -123,6 +135,7 @@ public class PortalConfiguration implements CamelConfiguration {
         }
     }
 
+    private static final String MICROMETER = "io.micrometer.core.instrument.MeterRegistry";
     private static final String VERTX_ROUTER = "org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter";
 
     static SqsClient newSqsClient(PropertiesComponent properties) {

@@ -1,0 +1,72 @@
+package com.metropia.portal.messaging.health;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoClient;
+
+/**
+ * {@code portal-task-fallback}: how many tasks wait in the fallback collection for SQS to take them, with a warning in
+ * its message above {@code portal.health.fallback-threshold}. Always UP: a deep fallback means SQS is not taking tasks,
+ * which {@code portal-sqs} already reports; taking the pod out of service would not drain it (the redrive does), and
+ * the tasks it is still given are kept, not lost.
+ */
+final class TaskFallbackCheck extends BackendCheck {
+
+    static final String ID = "portal-task-fallback";
+
+    private final Supplier<MongoClient> client;
+    private final MongoCheck mongo;
+    private final String database;
+    private final String collection;
+    private final long threshold;
+    private final Duration timeout;
+
+    TaskFallbackCheck(Supplier<MongoClient> client, MongoCheck mongo, String database, String collection,
+                      long threshold, Duration timeout, Duration cache, Clock clock) {
+        super(ID, cache, clock);
+        this.client = client;
+        this.mongo = mongo;
+        this.database = database;
+        this.collection = collection;
+        this.threshold = threshold;
+        this.timeout = timeout;
+    }
+
+    @Override
+    String ask(Map<String, Object> details) {
+        details.put("collection", database + "." + collection);
+        details.put("threshold", threshold);
+        long depth;
+        // a MongoDB that did not answer the ping just now would only make the probe wait out a second timeout
+        if (mongo.probe().state() != State.UP) {
+            details.put("depth", "unknown");
+            return "Fallback depth unknown: MongoDB not reachable (see " + MongoCheck.ID + ")";
+        }
+        try {
+            depth = client.get().getDatabase(database).withTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .getCollection(collection).estimatedDocumentCount();
+        } catch (MongoException e) {
+            details.put("depth", "unknown");
+            return "Fallback depth unknown: MongoDB not reachable (see " + MongoCheck.ID + ")";
+        }
+        details.put("depth", depth);
+        if (depth > threshold) {
+            details.put("above.threshold", true);
+            return "Fallback holds " + depth + " tasks, above the threshold of " + threshold
+                   + " (portal.health.fallback-threshold): SQS has not been taking tasks; they are redriven once it"
+                   + " does. Readiness is not affected";
+        }
+        return "Fallback holds " + depth + " tasks";
+    }
+
+    /** The depth of the last answer (asking MongoDB when it is stale); empty while MongoDB does not answer. */
+    OptionalLong depth() {
+        return probe().details().get("depth") instanceof Long depth ? OptionalLong.of(depth) : OptionalLong.empty();
+    }
+}

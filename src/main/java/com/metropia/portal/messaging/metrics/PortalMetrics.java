@@ -1,0 +1,152 @@
+package com.metropia.portal.messaging.metrics;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import com.metropia.portal.messaging.EventsOutcome;
+import com.metropia.portal.messaging.IncentiveEvents;
+import com.metropia.portal.messaging.TaskFallback;
+import com.metropia.portal.messaging.health.PortalHealthChecks;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
+import org.bson.Document;
+
+/**
+ * The service's own metrics, beside Camel's, named {@code portal_*} on {@code /observe/metrics}. They are read off
+ * Camel's exchange events, keyed on the routes' endpoints and exchange properties, so the routes and their beans do
+ * not carry metrics code: a send to an {@code aws2-sqs} endpoint is an SQS call, one to {@code mongodb} a MongoDB
+ * call, an exchange of an {@code http-*} route an HTTP request, and an exchange carrying an events outcome a call of
+ * the events route (over HTTP or from Java).
+ */
+public final class PortalMetrics extends EventNotifierSupport {
+
+    private static final String HTTP_ROUTE_PREFIX = "http-";
+
+    private final Supplier<MeterRegistry> registry;
+    private final Supplier<OptionalLong> fallbackDepth;
+    private volatile MeterRegistry meters;
+
+    public PortalMetrics(Supplier<MeterRegistry> registry, Supplier<OptionalLong> fallbackDepth) {
+        this.registry = registry;
+        this.fallbackDepth = fallbackDepth;
+        setIgnoreCamelContextEvents(true);
+        setIgnoreRouteEvents(true);
+        setIgnoreServiceEvents(true);
+        setIgnoreStepEvents(true);
+        setIgnoreExchangeCreatedEvent(true);
+        setIgnoreExchangeSendingEvents(true);
+        setIgnoreExchangeRedeliveryEvents(true);
+    }
+
+    /** Only where Micrometer is on the class path: the stand-alone service has it, a host application may not. */
+    public static void install(CamelContext context) {
+        context.getManagementStrategy().addEventNotifier(new PortalMetrics(
+                () -> context.getRegistry().findSingleByType(MeterRegistry.class),
+                () -> PortalHealthChecks.fallbackDepth(context)));
+    }
+
+    @Override
+    public void notify(CamelEvent event) {
+        MeterRegistry meters = meters();
+        if (meters == null) {
+            return;
+        }
+        if (event instanceof CamelEvent.ExchangeSentEvent sent) {
+            sent(meters, sent.getEndpoint(), sent.getExchange(), sent.getTimeTaken());
+        } else if (event instanceof CamelEvent.ExchangeCompletedEvent || event instanceof CamelEvent.ExchangeFailedEvent) {
+            completed(meters, ((CamelEvent.ExchangeEvent) event).getExchange());
+        }
+    }
+
+    private MeterRegistry meters() {
+        if (meters == null) {
+            MeterRegistry found = registry.get();
+            if (found != null) {
+                // the depth is read when Prometheus scrapes, from the readiness check's cached answer
+                Gauge.builder("portal.task.fallback.depth", fallbackDepth,
+                                depth -> depth.get().isPresent() ? depth.get().getAsLong() : Double.NaN)
+                        .description("Tasks waiting in the fallback collection for SQS (NaN while MongoDB does not answer)")
+                        .strongReference(true)
+                        .register(found);
+                meters = found;
+            }
+        }
+        return meters;
+    }
+
+    private static void sent(MeterRegistry meters, Endpoint endpoint, Exchange exchange, long millis) {
+        String uri = endpoint.getEndpointUri();
+        String outcome = exchange.getException() == null ? "ok" : "error";
+        if (uri.startsWith("aws2-sqs:")) {
+            Timer.builder("portal.sqs.calls").description("Calls to SQS that send a task, retries included")
+                    .tag("outcome", outcome).register(meters).record(millis, TimeUnit.MILLISECONDS);
+            if (exchange.getException() == null) {
+                boolean redrive = exchange.getProperty(TaskFallback.FALLBACK_ID) != null;
+                counter(meters, redrive ? "portal.tasks.redriven" : "portal.tasks.sent",
+                        redrive ? "Tasks moved from the fallback collection to SQS" : "Tasks SQS acknowledged").increment();
+            }
+        } else if (uri.startsWith("mongodb:")) {
+            Timer.builder("portal.mongodb.calls").description("Writes of events and of kept tasks to MongoDB, each attempt")
+                    .tag("outcome", outcome).register(meters).record(millis, TimeUnit.MILLISECONDS);
+            if (exchange.getException() != null) {
+                return;
+            }
+            if (exchange.getProperty(TaskFallback.SQS_ERROR) != null
+                && exchange.getProperty(TaskFallback.FALLBACK_ID) == null) {
+                counter(meters, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection").increment();
+            }
+            Object body = exchange.getMessage().getBody();
+            if (body instanceof Document document && "event".equals(document.get("action"))
+                && document.get("data") instanceof List<?> events) {
+                DistributionSummary.builder("portal.event.batch.size").description("Events in each stored document")
+                        .register(meters).record(events.size());
+            }
+        }
+    }
+
+    private static void completed(MeterRegistry meters, Exchange exchange) {
+        // the split's children and the batches made of them complete too, carrying the request's properties: only
+        // the request's own exchange, which no EIP made out of another, counts
+        if (exchange.getProperty(Exchange.CORRELATION_ID) != null) {
+            return;
+        }
+        EventsOutcome outcome = exchange.getProperty(IncentiveEvents.OUTCOME, EventsOutcome.class);
+        if (outcome != null) {
+            counter(meters, "portal.events.received", "Events in requests that passed validation").increment(outcome.events());
+            counter(meters, "portal.events.stored", "Events in documents MongoDB acknowledged").increment(outcome.storedEvents());
+            Counter.builder("portal.event.batches").description("Documents of events, by outcome").tag("outcome", "stored")
+                    .register(meters).increment(outcome.ids().size());
+            Counter.builder("portal.event.batches").description("Documents of events, by outcome").tag("outcome", "failed")
+                    .register(meters).increment(outcome.failures().size());
+        }
+        String route = exchange.getFromRouteId();
+        if (route != null && route.startsWith(HTTP_ROUTE_PREFIX)) {
+            Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+            if (status == null) {
+                status = exchange.isFailed() ? 500 : 200;
+            }
+            if (route.equals("http-events") && status == 400) {
+                counter(meters, "portal.events.rejected.requests", "Requests of events refused as invalid (400)").increment();
+            }
+            Timer.builder("portal.http.requests").description("HTTP requests answered by the API's routes")
+                    .tag("endpoint", route.substring(HTTP_ROUTE_PREFIX.length()))
+                    .tag("status", String.valueOf(status))
+                    .register(meters).record(Duration.ofMillis(exchange.getClock().elapsed()));
+        }
+    }
+
+    private static Counter counter(MeterRegistry meters, String name, String description) {
+        return Counter.builder(name).description(description).register(meters);
+    }
+}
