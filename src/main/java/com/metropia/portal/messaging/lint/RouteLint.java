@@ -255,6 +255,7 @@ public final class RouteLint {
         main.addOverrideProperty("portal.sqs.secret-key", "lint");
         main.addOverrideProperty("portal.sqs.queue-url", "http://127.0.0.1:1/000000000000/lint");
         main.addOverrideProperty("portal.mongodb.uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1");
+        main.addOverrideProperty("portal.startup.check-backends", "false");
         try {
             main.start();
             return List.of();
