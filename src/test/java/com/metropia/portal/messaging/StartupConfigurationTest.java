@@ -1,7 +1,6 @@
 package com.metropia.portal.messaging;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -83,7 +82,7 @@ class StartupConfigurationTest {
 
     @Test
     void should_stop_when_the_http_port_is_in_use() throws IOException {
-        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0)) {
             Map<String, String> environment = environment();
             environment.put("PORTAL_HTTP_PORT", String.valueOf(taken.getLocalPort()));
 
@@ -131,7 +130,7 @@ class StartupConfigurationTest {
 
     @Test
     void should_stop_the_embedded_run_when_its_http_port_is_in_use() throws IOException {
-        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0)) {
             Map<String, String> environment = new LinkedHashMap<>();
             environment.put("PORTAL_HTTP_PORT", String.valueOf(taken.getLocalPort()));
             environment.put("PORTAL_DEV_SQS_PORT", "0");
