@@ -3,8 +3,6 @@ package com.metropia.portal.messaging;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -96,35 +94,38 @@ public class PortalConfiguration implements CamelConfiguration {
         }
         problems.throwIfAny();
 
-        List<AutoCloseable> built = new ArrayList<>();
+        SqsClient ownSqs = null;
+        MongoClient ownMongo = null;
         try {
             if (sqs == null) {
-                sqs = sqsBuilder.build();
-                built.add(sqs);
+                sqs = ownSqs = sqsBuilder.build();
             }
-            String queueUrl = resolveQueueUrl(properties, sqs, queue, checkTimeout);
+            String queueUrl = resolveQueueUrl(properties, sqs, queue, checkTimeout, problems);
             MongoClient mongo = registry.findSingleByType(MongoClient.class);
             if (mongo == null) {
-                mongo = newMongoClient(mongoUri, serverSelectionTimeout);
-                built.add(mongo);
+                mongo = ownMongo = newMongoClient(mongoUri, serverSelectionTimeout);
             }
             if (checkBackends) {
-                problems.addAll(BackendChecks.sqs(sqs, queueUrl, checkTimeout));
+                if (queueUrl != null) {
+                    problems.addAll(BackendChecks.sqs(sqs, queueUrl, checkTimeout));
+                }
                 problems.addAll(BackendChecks.mongo(mongo,
                         problems.optional("portal.mongodb.database").orElse("portal"), checkTimeout));
-                problems.throwIfAny();
             } else {
                 LOG.warn("{}=false: SQS and MongoDB were not checked at start-up", CHECK_BACKENDS);
             }
+            problems.throwIfAny();
         } catch (RuntimeException e) {
-            for (AutoCloseable client : built) {
-                client.close();
-            }
+            closeAll(ownSqs, ownMongo);
             throw e;
         }
-        for (AutoCloseable client : built) {
-            registry.bind(client instanceof SqsClient ? "portalSqsClient" : "portalMongoClient", client);
-            closeOnStop(context, client);
+        if (ownSqs != null) {
+            registry.bind("portalSqsClient", ownSqs);
+            closeOnStop(context, ownSqs);
+        }
+        if (ownMongo != null) {
+            registry.bind("portalMongoClient", ownMongo);
+            closeOnStop(context, ownMongo);
         }
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
@@ -274,7 +275,7 @@ public class PortalConfiguration implements CamelConfiguration {
      * looked up once here with GetQueueUrl, which needs SQS even when the start-up checks are off.
      */
     private static String resolveQueueUrl(PropertiesComponent properties, SqsClient sqs, String queue,
-                                          Duration timeout) {
+                                          Duration timeout, ConfigurationProblems problems) {
         var given = optional(properties, "portal.sqs.queue-url");
         if (given.isPresent()) {
             return given.get();
@@ -285,8 +286,9 @@ public class PortalConfiguration implements CamelConfiguration {
                     .queueUrl();
         } catch (SdkException e) {
             String problem = BackendChecks.describe(e, sqs, "SQS queue '" + queue + "' (portal.sqs.queue)", timeout);
-            throw new InvalidConfigurationException(e instanceof QueueDoesNotExistException ? problem
+            problems.add(e instanceof QueueDoesNotExistException ? problem
                     : problem + ". Or set portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL) to start without the lookup");
+            return null;
         }
         LOG.info("SQS queue {} is at {}", queue, url);
         properties.addOverrideProperty("portal.sqs.queue-url", url);
@@ -338,6 +340,14 @@ public class PortalConfiguration implements CamelConfiguration {
         int value = problems.intSetting(key, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);
         problems.throwIfAny();
         return value;
+    }
+
+    private static void closeAll(AutoCloseable... clients) throws Exception {
+        for (AutoCloseable client : clients) {
+            if (client != null) {
+                client.close();
+            }
+        }
     }
 
     private static void closeOnStop(CamelContext context, AutoCloseable client) throws Exception {
