@@ -334,7 +334,10 @@ public class PortalConfiguration implements CamelConfiguration {
         return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
     }
 
-    /** A setting read outside {@link #install}: a wrong value stops the start-up on its own. */
+    /**
+     * A number read after the collected checks of {@link #install} (for a binding that did not join them): a wrong
+     * value stops the start-up on its own.
+     */
     static int intProperty(PropertiesComponent properties, String key, int defaultValue) {
         ConfigurationProblems problems = new ConfigurationProblems(properties);
         int value = problems.intSetting(key, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);

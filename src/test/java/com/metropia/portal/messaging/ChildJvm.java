@@ -79,13 +79,19 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Waits until the service answers its health path on the port (any status), or fails with what it said. */
+    /**
+     * Waits until Camel says the service started (its routes take requests: before, the port answers 503 to
+     * everything) and it answers its health path on the port, whatever the status; fails with what it said otherwise.
+     */
     void awaitServing(int httpPort, Duration within) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI health = URI.create("http://127.0.0.1:" + httpPort + "/observe/health");
         await().atMost(within).pollInterval(Duration.ofMillis(250)).until(() -> {
             if (!process.isAlive()) {
                 fail("the service ended with exit code %d; it said:%n%s", process.exitValue(), output());
+            }
+            if (!output().contains(") started in ")) {
+                return false;
             }
             try {
                 http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
