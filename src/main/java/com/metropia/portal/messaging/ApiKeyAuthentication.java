@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * task and event routes alone, for its own {@code direct:} calls, never reads them. The check is a handler on the
  * server's router, ordered just after the shutdown answer of {@link VertxErrorPages} and so before every route and
  * its body handler: a refused request is answered without its body being read. It is installed once the server is
- * up and before the routes take requests; without keys the start-up stops there, with a message saying what to set.
+ * up and before the routes take requests. Without keys the start-up stops, with a message saying what to set: with the
+ * other settings' problems when {@link PortalConfiguration} reads them, or here for a route file loaded later.
  */
 public class ApiKeyAuthentication implements CamelContextAware, StartupListener {
 
@@ -73,21 +75,16 @@ public class ApiKeyAuthentication implements CamelContextAware, StartupListener 
         }
         maskKeysInStartupSummary(started.getCamelContextExtension());
         PropertiesComponent properties = started.getPropertiesComponent();
-        String mode = PortalConfiguration.optional(properties, AUTH_PROPERTY).orElse("api-key").toLowerCase(Locale.ROOT);
-        if (mode.equals("off")) {
+        // PortalConfiguration reports these with the other settings; this covers a route file loaded later
+        List<String> problems = settingProblems(properties);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigurationException(problems);
+        }
+        if (mode(properties).equals("off")) {
             LOG.warn("{}=off: the HTTP API takes requests from anyone who can reach its port", AUTH_PROPERTY);
             return;
         }
-        if (!mode.equals("api-key")) {
-            throw new IllegalStateException(AUTH_PROPERTY + " must be api-key or off, not '" + mode + "'");
-        }
         ApiKeys keys = ApiKeys.parse(properties.resolveProperty(KEYS_PROPERTY).orElse(""));
-        if (keys.size() == 0) {
-            throw new IllegalStateException("No API key for the HTTP API: set " + KEYS_PROPERTY
-                                            + " (PORTAL_API_KEYS) to one or more keys, comma-separated, or set "
-                                            + AUTH_PROPERTY + "=off (PORTAL_HTTP_AUTH=off) to serve it without"
-                                            + " authentication");
-        }
         String healthPath = PortalConfiguration.optional(properties, "camel.management.health-path")
                 .orElse("/observe/health");
         ObjectMapper mapper = started.getRegistry().lookupByNameAndType(PortalConfiguration.OBJECT_MAPPER,
@@ -101,6 +98,27 @@ public class ApiKeyAuthentication implements CamelContextAware, StartupListener 
                         healthPath);
             }
         }
+    }
+
+    /** What is wrong with the authentication settings of a service serving the HTTP API; empty when it may start. */
+    static List<String> settingProblems(PropertiesComponent properties) {
+        String mode = mode(properties);
+        if (mode.equals("off")) {
+            return List.of();
+        }
+        if (!mode.equals("api-key")) {
+            return List.of(AUTH_PROPERTY + " must be api-key or off, not '" + mode + "'");
+        }
+        if (ApiKeys.parse(properties.resolveProperty(KEYS_PROPERTY).orElse("")).size() == 0) {
+            return List.of("No API key for the HTTP API: set " + KEYS_PROPERTY + " (PORTAL_API_KEYS) to one or more"
+                           + " keys, comma-separated, or set " + AUTH_PROPERTY + "=off (PORTAL_HTTP_AUTH=off) to"
+                           + " serve it without authentication");
+        }
+        return List.of();
+    }
+
+    private static String mode(PropertiesComponent properties) {
+        return PortalConfiguration.optional(properties, AUTH_PROPERTY).orElse("api-key").toLowerCase(Locale.ROOT);
     }
 
     private static void check(RoutingContext routing, ApiKeys keys, String healthPath, ObjectMapper mapper) {

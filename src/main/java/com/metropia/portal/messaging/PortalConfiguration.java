@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -58,6 +59,10 @@ public class PortalConfiguration implements CamelConfiguration {
      * Binds what the routes use, once per context, whoever asks first: this configuration class in the stand-alone
      * service, or {@link PortalMessagingBeans} (declared in the route files) in an application that only includes the
      * routes. Either way it runs after the application's own beans are bound, so that its clients win.
+     * <p>
+     * Every setting is read before anything connects, and every problem found is reported at once in an
+     * {@link InvalidConfigurationException}; then, unless {@code portal.startup.check-backends=false}, the queue and
+     * MongoDB must answer (each within {@code portal.startup.check-timeout-ms}) before anything is bound.
      */
     public static synchronized void install(CamelContext context) throws Exception {
         Registry registry = context.getRegistry();
@@ -66,24 +71,63 @@ public class PortalConfiguration implements CamelConfiguration {
         }
         ObjectMapper mapper = PortalJson.newObjectMapper();
         PropertiesComponent properties = context.getPropertiesComponent();
-        // Settings and clients first: a missing or wrong setting stops the start before anything is bound.
-        int maxMessageBytes = intProperty(properties, "portal.sqs.max-message-bytes", PortalTasks.SQS_MAX_MESSAGE_BYTES);
-        if (maxMessageBytes < 1 || maxMessageBytes > PortalTasks.SQS_MAX_MESSAGE_BYTES) {
-            throw new IllegalStateException("portal.sqs.max-message-bytes must be between 1 and "
-                                            + PortalTasks.SQS_MAX_MESSAGE_BYTES + " (the SQS limit), not "
-                                            + maxMessageBytes);
-        }
+        ConfigurationProblems problems = new ConfigurationProblems(properties);
+        int maxMessageBytes = problems.intSetting("portal.sqs.max-message-bytes", PortalTasks.SQS_MAX_MESSAGE_BYTES, 1,
+                PortalTasks.SQS_MAX_MESSAGE_BYTES);
+        int abandonedSeconds = problems.intSetting("portal.tasks.idempotency-abandoned-seconds", 60, 1, MAX);
+        int claimSeconds = problems.intSetting("portal.tasks.redrive-claim-seconds", 60, 1, MAX);
+        int mongoAttempts = problems.intSetting("portal.mongodb.max-attempts", 3, 1, MAX);
+        int mongoBaseDelay = problems.intSetting("portal.mongodb.retry-base-delay-ms", 200, 0, MAX);
+        int mongoMaxDelay = problems.intSetting("portal.mongodb.retry-max-delay-ms", 2000, 0, MAX);
+        boolean checkBackends = problems.booleanSetting(CHECK_BACKENDS, true);
+        Duration checkTimeout = Duration.ofMillis(problems.intSetting(CHECK_TIMEOUT, 5000, 1, MAX));
+        // read by the routes and the HTTP answers as placeholders: a wrong one would fail later, with a stack trace
+        problems.intSetting("portal.events.batch-size", 500, 1, MAX);
+        problems.intSetting("portal.tasks.redrive-period-ms", 5000, 1, MAX);
+        problems.intSetting("portal.http.retry-after-seconds", 5, 0, MAX);
+        problems.intSetting("portal.http.port", 8080, 0, 65535);
         SqsClient sqs = registry.findSingleByType(SqsClient.class);
-        if (sqs == null) {
-            sqs = newSqsClient(properties);
-            registry.bind("portalSqsClient", sqs);
-            closeOnStop(context, sqs);
+        SqsClientBuilder sqsBuilder = sqs == null ? sqsClientBuilder(problems) : null;
+        String queue = queueName(problems);
+        ConnectionString mongoUri = registry.findSingleByType(MongoClient.class) == null ? mongoUri(problems) : null;
+        int serverSelectionTimeout = problems.intSetting("portal.mongodb.server-selection-timeout-ms", 3000, 1, MAX);
+        if (serverEnabled(context)) {
+            httpServerProblems(context, problems);
         }
-        resolveQueueUrl(properties, sqs);
-        if (registry.findSingleByType(MongoClient.class) == null) {
-            MongoClient mongo = newMongoClient(properties);
-            registry.bind("portalMongoClient", mongo);
-            closeOnStop(context, mongo);
+        problems.throwIfAny();
+
+        SqsClient ownSqs = null;
+        MongoClient ownMongo = null;
+        try {
+            if (sqs == null) {
+                sqs = ownSqs = sqsBuilder.build();
+            }
+            String queueUrl = resolveQueueUrl(properties, sqs, queue, checkTimeout, problems);
+            MongoClient mongo = registry.findSingleByType(MongoClient.class);
+            if (mongo == null) {
+                mongo = ownMongo = newMongoClient(mongoUri, serverSelectionTimeout);
+            }
+            if (checkBackends) {
+                if (queueUrl != null) {
+                    problems.addAll(BackendChecks.sqs(sqs, queueUrl, checkTimeout));
+                }
+                problems.addAll(BackendChecks.mongo(mongo,
+                        problems.optional("portal.mongodb.database").orElse("portal"), checkTimeout));
+            } else {
+                LOG.warn("{}=false: SQS and MongoDB were not checked at start-up", CHECK_BACKENDS);
+            }
+            problems.throwIfAny();
+        } catch (RuntimeException e) {
+            closeAll(ownSqs, ownMongo);
+            throw e;
+        }
+        if (ownSqs != null) {
+            registry.bind("portalSqsClient", ownSqs);
+            closeOnStop(context, ownSqs);
+        }
+        if (ownMongo != null) {
+            registry.bind("portalMongoClient", ownMongo);
+            closeOnStop(context, ownMongo);
         }
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
@@ -91,14 +135,11 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalTaskKeys", new TaskKeys(
                 optional(properties, "portal.mongodb.database").orElse("portal"),
                 optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
-                Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60))));
-        registry.bind("portalTaskFallback", new TaskFallback(
-                Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-claim-seconds", 60))));
-        MongoRetries mongoRetries = new MongoRetries(intProperty(properties, "portal.mongodb.max-attempts", 3));
+                Duration.ofSeconds(abandonedSeconds)));
+        registry.bind("portalTaskFallback", new TaskFallback(Duration.ofSeconds(claimSeconds)));
+        MongoRetries mongoRetries = new MongoRetries(mongoAttempts);
         registry.bind("portalMongoRetries", mongoRetries);
-        registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(
-                intProperty(properties, "portal.mongodb.retry-base-delay-ms", 200),
-                intProperty(properties, "portal.mongodb.retry-max-delay-ms", 2000)));
+        registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(mongoBaseDelay, mongoMaxDelay));
         registry.bind("portalHttp", new HttpProblems(mapper));
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
@@ -132,47 +173,82 @@ public class PortalConfiguration implements CamelConfiguration {
                     }
                 }
             });
+            context.addStartupListener(new HttpServerListening());
         }
     }
 
     private static final String MICROMETER = "io.micrometer.core.instrument.MeterRegistry";
     private static final String VERTX_ROUTER = "org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter";
+    static final String CHECK_BACKENDS = "portal.startup.check-backends";
+    static final String CHECK_TIMEOUT = "portal.startup.check-timeout-ms";
+    private static final int MAX = Integer.MAX_VALUE;
 
-    static SqsClient newSqsClient(PropertiesComponent properties) {
+    /** Camel Main's embedded HTTP server (camel-platform-http-main) is on the class path and switched on. */
+    private static boolean serverEnabled(CamelContext context) {
+        return context.getClassResolver().resolveClass(VERTX_ROUTER) != null
+               && PortalConfiguration.optional(context.getPropertiesComponent(), "camel.server.enabled")
+                       .map(Boolean::parseBoolean).orElse(false);
+    }
+
+    /**
+     * The HTTP API's keys (when the API's route file is included: it declares {@link ApiKeyAuthentication}), and
+     * the server's port, free now.
+     */
+    private static void httpServerProblems(CamelContext context, ConfigurationProblems problems) {
+        if (!context.getRegistry().findByType(ApiKeyAuthentication.class).isEmpty()) {
+            problems.addAll(ApiKeyAuthentication.settingProblems(context.getPropertiesComponent()));
+        }
+        // only an address set in properties: an application may set its server's port in code
+        String port = problems.optional("camel.server.port").orElse(null);
+        if (port != null && port.matches("[0-9]{1,5}") && Integer.parseInt(port) > 0) {
+            String host = problems.optional("camel.server.host").orElse("0.0.0.0");
+            HttpPortCheck.problem(host, Integer.parseInt(port)).ifPresent(problems::add);
+        }
+    }
+
+    private static SqsClientBuilder sqsClientBuilder(ConfigurationProblems problems) {
+        int maxConnections = problems.intSetting("portal.sqs.max-connections", 50, 1, MAX);
         SqsClientBuilder builder = SqsClient.builder()
                 // The Apache client is several times faster than the URLConnection one on this path.
-                .httpClientBuilder(ApacheHttpClient.builder()
-                        .maxConnections(intProperty(properties, "portal.sqs.max-connections", 50)))
-                .region(region(properties))
-                .overrideConfiguration(config -> config
-                        .addExecutionInterceptor(new SendMessageResults())
-                        .retryStrategy(retryStrategy(properties)));
-        optional(properties, "portal.sqs.endpoint").ifPresent(endpoint -> builder.endpointOverride(URI.create(endpoint)));
-        var accessKey = optional(properties, "portal.sqs.access-key");
-        var secretKey = optional(properties, "portal.sqs.secret-key");
+                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(maxConnections));
+        region(problems).ifPresent(builder::region);
+        RetryStrategy retries = retryStrategy(problems);
+        builder.overrideConfiguration(config -> config
+                .addExecutionInterceptor(new SendMessageResults())
+                .retryStrategy(retries));
+        problems.optional("portal.sqs.endpoint").ifPresent(endpoint -> {
+            try {
+                URI uri = new URI(endpoint);
+                if (uri.getScheme() == null || uri.getHost() == null) {
+                    throw new URISyntaxException(endpoint, "no scheme or host");
+                }
+                builder.endpointOverride(uri);
+            } catch (URISyntaxException e) {
+                problems.add("portal.sqs.endpoint (PORTAL_SQS_ENDPOINT) must be a URL such as http://127.0.0.1:9324,"
+                             + " not '" + endpoint + "'");
+            }
+        });
+        var accessKey = problems.optional("portal.sqs.access-key");
+        var secretKey = problems.optional("portal.sqs.secret-key");
         if (accessKey.isPresent() != secretKey.isPresent()) {
-            throw new IllegalStateException("portal.sqs.access-key and portal.sqs.secret-key go together: set both"
-                                            + " (PORTAL_SQS_ACCESS_KEY, PORTAL_SQS_SECRET_KEY) or neither to use the"
-                                            + " AWS default credential chain");
-        }
-        if (accessKey.isPresent()) {
+            problems.add("portal.sqs.access-key and portal.sqs.secret-key go together: set both"
+                         + " (PORTAL_SQS_ACCESS_KEY, PORTAL_SQS_SECRET_KEY) or neither to use the AWS default"
+                         + " credential chain");
+        } else if (accessKey.isPresent()) {
             builder.credentialsProvider(
                     StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey.get(), secretKey.get())));
         }
-        return builder.build();
+        return builder;
     }
 
     /**
      * Bounded retries of throttled, failed or unreachable calls, with exponential backoff and jitter: by default 4
      * attempts, waits from 200 ms up to 2 s, a few seconds in all before the caller is told the task was not queued.
      */
-    private static RetryStrategy retryStrategy(PropertiesComponent properties) {
-        int attempts = intProperty(properties, "portal.sqs.max-attempts", 4);
-        if (attempts < 1) {
-            throw new IllegalStateException("portal.sqs.max-attempts must be at least 1, not " + attempts);
-        }
-        Duration base = Duration.ofMillis(intProperty(properties, "portal.sqs.retry-base-delay-ms", 200));
-        Duration max = Duration.ofMillis(intProperty(properties, "portal.sqs.retry-max-delay-ms", 2000));
+    private static RetryStrategy retryStrategy(ConfigurationProblems problems) {
+        int attempts = problems.intSetting("portal.sqs.max-attempts", 4, 1, MAX);
+        Duration base = Duration.ofMillis(problems.intSetting("portal.sqs.retry-base-delay-ms", 200, 0, MAX));
+        Duration max = Duration.ofMillis(problems.intSetting("portal.sqs.retry-max-delay-ms", 2000, 0, MAX));
         return AwsRetryStrategy.standardRetryStrategy().toBuilder()
                 .maxAttempts(attempts)
                 .backoffStrategy(BackoffStrategy.exponentialDelay(base, max))
@@ -180,70 +256,88 @@ public class PortalConfiguration implements CamelConfiguration {
                 .build();
     }
 
-    private static Region region(PropertiesComponent properties) {
-        var region = optional(properties, "portal.sqs.region");
+    private static java.util.Optional<Region> region(ConfigurationProblems problems) {
+        var region = problems.optional("portal.sqs.region");
         if (region.isPresent()) {
-            return Region.of(region.get());
+            return region.map(Region::of);
         }
         try {
-            return new DefaultAwsRegionProviderChain().getRegion();
+            return java.util.Optional.of(new DefaultAwsRegionProviderChain().getRegion());
         } catch (SdkException e) {
-            throw new IllegalStateException("No AWS region: set portal.sqs.region (PORTAL_SQS_REGION) or AWS_REGION,"
-                                            + " or a region in the AWS profile");
+            problems.add("No AWS region: set portal.sqs.region (PORTAL_SQS_REGION) or AWS_REGION, or a region in the"
+                         + " AWS profile");
+            return java.util.Optional.empty();
         }
+    }
+
+    private static String queueName(ConfigurationProblems problems) {
+        String queue = problems.optional("portal.sqs.queue").orElse("portal-tasks");
+        if (queue.contains("://")) {
+            problems.add("portal.sqs.queue (PORTAL_SQS_QUEUE) takes a queue name; put the URL " + queue
+                         + " in portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL)");
+        }
+        problems.optional("portal.sqs.queue-url").filter(url -> !url.matches("(?i)https?://[^/]+/.+"))
+                .ifPresent(url -> problems.add("portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL) must be the URL of a"
+                                               + " queue, such as https://sqs.us-west-2.amazonaws.com/123456789012/"
+                                               + "portal-tasks, not '" + url + "'"));
+        return queue;
     }
 
     /**
      * The route sends to the queue URL, so it needs no ListQueues permission. Without portal.sqs.queue-url the URL is
-     * looked up once here with GetQueueUrl.
+     * looked up once here with GetQueueUrl, which needs SQS even when the start-up checks are off.
      */
-    static void resolveQueueUrl(PropertiesComponent properties, SqsClient sqs) {
-        String queue = optional(properties, "portal.sqs.queue").orElse("portal-tasks");
-        if (queue.contains("://")) {
-            throw new IllegalStateException("portal.sqs.queue takes a queue name; put the URL " + queue
-                                            + " in portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL)");
-        }
-        if (optional(properties, "portal.sqs.queue-url").isPresent()) {
-            return;
+    private static String resolveQueueUrl(PropertiesComponent properties, SqsClient sqs, String queue,
+                                          Duration timeout, ConfigurationProblems problems) {
+        var given = optional(properties, "portal.sqs.queue-url");
+        if (given.isPresent()) {
+            return given.get();
         }
         String url;
         try {
-            url = sqs.getQueueUrl(b -> b.queueName(queue)).queueUrl();
-        } catch (QueueDoesNotExistException e) {
-            throw new IllegalStateException("SQS queue '" + queue + "' (portal.sqs.queue) does not exist", e);
+            url = sqs.getQueueUrl(b -> b.queueName(queue).overrideConfiguration(o -> o.apiCallTimeout(timeout)))
+                    .queueUrl();
         } catch (SdkException e) {
-            throw new IllegalStateException("Cannot look up the URL of SQS queue '" + queue + "': " + e.getMessage()
-                                            + ". Set portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL) to start without"
-                                            + " the lookup",
-                    e);
+            String problem = BackendChecks.describe(e, sqs, "SQS queue '" + queue + "' (portal.sqs.queue)", timeout);
+            problems.add(e instanceof QueueDoesNotExistException ? problem
+                    : problem + ". Or set portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL) to start without the lookup");
+            return null;
         }
         LOG.info("SQS queue {} is at {}", queue, url);
         properties.addOverrideProperty("portal.sqs.queue-url", url);
+        return url;
     }
 
-    static MongoClient newMongoClient(PropertiesComponent properties) {
-        String uri = optional(properties, "portal.mongodb.uri").orElseThrow(() -> new IllegalStateException(
-                "portal.mongodb.uri (PORTAL_MONGODB_URI) is not set: the MongoDB connection string, for example"
-                                                                                     + " mongodb://user:password@host:27017/?tls=true&w=majority"));
+    private static ConnectionString mongoUri(ConfigurationProblems problems) {
+        String uri = problems.optional("portal.mongodb.uri").orElse(null);
+        if (uri == null) {
+            problems.add("portal.mongodb.uri (PORTAL_MONGODB_URI) is not set: the MongoDB connection string, for"
+                         + " example mongodb://user:password@host:27017/?tls=true&w=majority");
+            return null;
+        }
         ConnectionString connection;
         try {
             connection = new ConnectionString(uri);
         } catch (IllegalArgumentException e) {
             // The message of the driver does not repeat the URI, which can hold a password.
-            throw new IllegalStateException("portal.mongodb.uri is not a valid MongoDB connection string: "
-                                            + e.getMessage());
+            problems.add("portal.mongodb.uri is not a valid MongoDB connection string: " + e.getMessage());
+            return null;
         }
         if (connection.getWriteConcern() != null && !connection.getWriteConcern().isAcknowledged()) {
-            throw new IllegalStateException("portal.mongodb.uri asks for unacknowledged writes (w=0): the service"
-                                            + " could not tell a caller whether its events were stored");
+            problems.add("portal.mongodb.uri asks for unacknowledged writes (w=0): the service could not tell a"
+                         + " caller whether its events were stored");
         }
+        return connection;
+    }
+
+    private static MongoClient newMongoClient(ConnectionString connection, int serverSelectionTimeout) {
         MongoClientSettings.Builder settings = MongoClientSettings.builder()
                 .applicationName("portal-messaging")
                 .applyConnectionString(connection);
         if (connection.getServerSelectionTimeout() == null) {
             // The driver waits 30 s by default: too long for an HTTP caller waiting for an answer.
-            int timeout = intProperty(properties, "portal.mongodb.server-selection-timeout-ms", 3000);
-            settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(timeout, TimeUnit.MILLISECONDS));
+            settings.applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(serverSelectionTimeout,
+                    TimeUnit.MILLISECONDS));
         }
         LOG.info("MongoDB at {}", connection.getHosts());
         return MongoClients.create(settings.build());
@@ -253,15 +347,22 @@ public class PortalConfiguration implements CamelConfiguration {
         return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
     }
 
-    private static int intProperty(PropertiesComponent properties, String key, int defaultValue) {
-        String value = optional(properties, key).orElse(null);
-        if (value == null) {
-            return defaultValue;
-        }
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalStateException(key + " must be a whole number, not '" + value + "'");
+    /**
+     * A number read after the collected checks of {@link #install} (for a binding that did not join them): a wrong
+     * value stops the start-up on its own.
+     */
+    static int intProperty(PropertiesComponent properties, String key, int defaultValue) {
+        ConfigurationProblems problems = new ConfigurationProblems(properties);
+        int value = problems.intSetting(key, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        problems.throwIfAny();
+        return value;
+    }
+
+    private static void closeAll(AutoCloseable... clients) throws Exception {
+        for (AutoCloseable client : clients) {
+            if (client != null) {
+                client.close();
+            }
         }
     }
 

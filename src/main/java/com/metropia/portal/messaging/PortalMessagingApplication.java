@@ -4,6 +4,8 @@ import java.util.Arrays;
 
 import com.metropia.portal.messaging.lint.RouteLint;
 import org.apache.camel.main.Main;
+import org.apache.camel.util.ObjectHelper;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs portal-messaging as a stand-alone service: the YAML routes, the HTTP API and real SQS and MongoDB.
@@ -12,6 +14,9 @@ public final class PortalMessagingApplication {
 
     /** Where the packed copy of the YAML routes lives inside the jar. */
     public static final String PACKED_ROUTES = "classpath:portal-messaging/routes/*.camel.yaml";
+
+    /** Exit code of a start-up stopped by the configuration ({@link InvalidConfigurationException}). */
+    public static final int CONFIGURATION_ERROR = 2;
 
     private PortalMessagingApplication() {
     }
@@ -22,7 +27,27 @@ public final class PortalMessagingApplication {
             RouteLint.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
-        System.exit(createMain().run(args));
+        System.exit(run(createMain(), args));
+    }
+
+    /**
+     * Runs the service until it is stopped and returns its exit code. A start-up stopped by the configuration ends
+     * with {@link #CONFIGURATION_ERROR} and the list of problems, without a stack trace; any other failure is thrown.
+     */
+    public static int run(Main main, String[] args) throws Exception {
+        try {
+            return main.run(args);
+        } catch (Exception e) {
+            InvalidConfigurationException problems = ObjectHelper.getException(InvalidConfigurationException.class, e);
+            if (problems == null) {
+                throw e;
+            }
+            // Marked done, so that on exit Camel's hang-up hook does not report a SIGTERM that nobody sent.
+            main.completed();
+            // a logger of its own here: createMain chose the logging configuration first
+            LoggerFactory.getLogger(PortalMessagingApplication.class).error(problems.getMessage());
+            return CONFIGURATION_ERROR;
+        }
     }
 
     /**

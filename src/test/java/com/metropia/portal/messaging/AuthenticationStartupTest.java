@@ -4,6 +4,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -14,15 +15,16 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A service that serves the HTTP API does not start without API keys unless authentication is switched off; one that
- * only runs the routes for Java callers never needs keys.
+ * only runs the routes for Java callers never needs keys. What depends on the keys being absent runs in a JVM of its
+ * own ({@link ChildJvm}), whatever keys the machine running the tests has in its environment.
  */
 class AuthenticationStartupTest {
 
     private static final String TASK = "{\"action\":\"book_ride\",\"data\":{\"user_id\":12345}}";
+    private static final Duration WITHIN = Duration.ofSeconds(90);
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private final String queueUrl = emulators.createQueue("auth-startup");
@@ -35,20 +37,19 @@ class AuthenticationStartupTest {
 
     @Test
     void should_refuse_to_start_without_api_keys_and_say_what_to_set() {
-        assumeTrue(System.getenv("PORTAL_API_KEYS") == null, "PORTAL_API_KEYS is set in this environment");
-        Map<String, String> properties = withoutKeys();
-
-        assertThat(PortalService.startupFailure(properties)).contains("No API key").contains("portal.api-keys")
-                .contains("PORTAL_API_KEYS").contains("portal.http.auth=off");
+        StartupConfigurationTest.assertStoppedByConfiguration(
+                ChildJvm.run(PortalMessagingApplication.class, environmentWithoutKeys(), WITHIN),
+                "No API key for the HTTP API: set portal.api-keys (PORTAL_API_KEYS) to one or more keys",
+                "portal.http.auth=off (PORTAL_HTTP_AUTH=off)");
     }
 
     @Test
     void should_refuse_to_start_with_only_blank_keys() {
-        assumeTrue(System.getenv("PORTAL_API_KEYS") == null, "PORTAL_API_KEYS is set in this environment");
-        Map<String, String> properties = withoutKeys();
-        properties.put("portal.api-keys", " , ");
+        Map<String, String> environment = environmentWithoutKeys();
+        environment.put("PORTAL_API_KEYS", " , ");
 
-        assertThat(PortalService.startupFailure(properties)).contains("No API key");
+        StartupConfigurationTest.assertStoppedByConfiguration(
+                ChildJvm.run(PortalMessagingApplication.class, environment, WITHIN), "No API key");
     }
 
     @Test
@@ -79,16 +80,30 @@ class AuthenticationStartupTest {
 
     @Test
     void should_start_without_keys_when_the_http_api_file_is_not_included() {
-        assumeTrue(System.getenv("PORTAL_API_KEYS") == null, "PORTAL_API_KEYS is set in this environment");
-        Map<String, String> properties = withoutKeys();
-        // the HTTP server runs (an application may serve its own routes on it), the API's routes do not
-        properties.put("camel.main.routes-include-pattern", "file:routes/tasks.camel.yaml,file:routes/events.camel.yaml");
+        Map<String, String> environment = environmentWithoutKeys();
+        // the HTTP server runs (an application may serve its own routes on it), the API's routes do not; Camel Main
+        // takes its own options from the environment with the dashes dropped
+        environment.put("CAMEL_MAIN_ROUTESINCLUDEPATTERN", "file:routes/tasks.camel.yaml,file:routes/events.camel.yaml");
 
-        try (PortalService service = PortalService.start(properties)) {
-            Map<?, ?> reply = service.producer().requestBody("direct:task", TASK, Map.class);
+        try (ChildJvm service = ChildJvm.start(PortalMessagingApplication.class, environment)) {
+            service.awaitServing(Integer.parseInt(environment.get("PORTAL_HTTP_PORT")), WITHIN);
 
-            assertThat(reply.get("messageId")).isNotNull();
+            assertThat(service.output()).doesNotContain("No API key").contains("Started task-to-sqs");
         }
+    }
+
+    /** Everything a start needs but the keys, in the environment of a JVM of its own (no PORTAL_API_KEYS here). */
+    private Map<String, String> environmentWithoutKeys() {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("PORTAL_HTTP_PORT", String.valueOf(PortalService.freePort()));
+        environment.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
+        environment.put("PORTAL_SQS_ENDPOINT", emulators.sqsEndpoint());
+        environment.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
+        environment.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
+        environment.put("PORTAL_SQS_QUEUE_URL", queueUrl);
+        environment.put("PORTAL_MONGODB_URI", emulators.mongoUri());
+        environment.put("PORTAL_MONGODB_DATABASE", "portal_auth_startup");
+        return environment;
     }
 
     private Map<String, String> withoutKeys() {

@@ -68,6 +68,8 @@ final class PortalService implements AutoCloseable {
         int httpPort = freePort();
         Main main = PortalMessagingApplication.createMain(configurationsFirst);
         main.addOverrideProperty("portal.http.port", String.valueOf(httpPort));
+        // Many tests start while SQS or MongoDB is down on purpose; the checks have tests of their own (child JVM).
+        main.addOverrideProperty("portal.startup.check-backends", "false");
         overrides.forEach(main::addOverrideProperty);
         try {
             main.start();

@@ -1,28 +1,156 @@
 package com.metropia.portal.messaging;
 
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.metropia.portal.messaging.dev.EmbeddedPortalMessaging;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A production start with incomplete configuration stops at once with a message naming the setting.
+ * A start with settings that are missing or wrong, or that point at a queue or a MongoDB that does not answer, stops
+ * with exit code 2 and one short block naming every problem and the setting to change, without a stack trace.
+ * <p>
+ * The service runs in a JVM of its own ({@link ChildJvm}) with only the environment each test gives, so that the AWS
+ * settings or keys of the machine running the tests change nothing.
  */
 class StartupConfigurationTest {
+
+    private static final Duration WITHIN = Duration.ofSeconds(90);
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private final String queueUrl = emulators.createQueue("startup");
 
     @Test
-    void should_refuse_to_start_without_a_mongodb_uri_and_name_the_setting() {
-        assumeTrue(System.getenv("PORTAL_MONGODB_URI") == null, "PORTAL_MONGODB_URI is set in this environment");
-        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
-        properties.remove("portal.mongodb.uri");
+    void should_stop_with_exit_code_2_when_the_queue_url_names_a_queue_that_does_not_exist() {
+        Map<String, String> environment = environment();
+        environment.put("PORTAL_SQS_QUEUE_URL", emulators.sqsEndpoint() + "/000000000000/no-such-queue");
 
-        assertThat(PortalService.startupFailure(properties)).contains("portal.mongodb.uri").contains("PORTAL_MONGODB_URI");
+        assertStoppedByConfiguration(run(environment), "1 problem",
+                "SQS queue " + emulators.sqsEndpoint() + "/000000000000/no-such-queue (portal.sqs.queue-url,"
+                + " PORTAL_SQS_QUEUE_URL) does not exist");
+    }
+
+    @Test
+    void should_stop_when_no_aws_credentials_are_found() {
+        Map<String, String> environment = environment();
+        environment.remove("PORTAL_SQS_ACCESS_KEY");
+        environment.remove("PORTAL_SQS_SECRET_KEY");
+
+        assertStoppedByConfiguration(run(environment), "No AWS credentials for SQS", "AWS_ACCESS_KEY_ID",
+                "portal.sqs.access-key");
+    }
+
+    @Test
+    void should_stop_when_nothing_answers_at_the_sqs_endpoint() {
+        Map<String, String> environment = environment();
+        String endpoint = "http://127.0.0.1:" + PortalService.freePort();
+        environment.put("PORTAL_SQS_ENDPOINT", endpoint);
+        environment.put("PORTAL_SQS_QUEUE_URL", endpoint + "/000000000000/startup");
+
+        assertStoppedByConfiguration(run(environment),
+                "Nothing answers at " + endpoint + " (connection refused): check portal.sqs.endpoint");
+    }
+
+    @Test
+    void should_stop_when_the_mongodb_host_does_not_resolve_and_not_show_the_password() {
+        Map<String, String> environment = environment();
+        environment.put("PORTAL_MONGODB_URI", "mongodb://portal:s3cret-pw@no-such-host.invalid:27017/");
+
+        ChildJvm.Outcome outcome = run(environment);
+
+        assertStoppedByConfiguration(outcome, "MongoDB at no-such-host.invalid:27017 does not answer, check"
+                                              + " portal.mongodb.uri (PORTAL_MONGODB_URI)",
+                "no-such-host.invalid does not resolve (unknown host)");
+        assertThat(outcome.output()).doesNotContain("s3cret-pw");
+    }
+
+    @Test
+    void should_stop_when_nothing_listens_on_the_mongodb_port() {
+        Map<String, String> environment = environment();
+        int port = PortalService.freePort();
+        environment.put("PORTAL_MONGODB_URI", "mongodb://127.0.0.1:" + port + "/");
+
+        assertStoppedByConfiguration(run(environment), "portal.mongodb.uri (PORTAL_MONGODB_URI)",
+                "nothing listens at 127.0.0.1:" + port + " (connection refused)");
+    }
+
+    @Test
+    void should_stop_when_the_http_port_is_in_use() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Map<String, String> environment = environment();
+            environment.put("PORTAL_HTTP_PORT", String.valueOf(taken.getLocalPort()));
+
+            assertStoppedByConfiguration(run(environment), "The HTTP server cannot listen on 0.0.0.0:"
+                                                           + taken.getLocalPort() + " (Address already in use)",
+                    "portal.http.port (PORTAL_HTTP_PORT)");
+        }
+    }
+
+    @Test
+    void should_report_every_missing_or_wrong_setting_at_once() {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("PORTAL_HTTP_PORT", String.valueOf(PortalService.freePort()));
+        environment.put("PORTAL_SQS_QUEUE", queueUrl);
+        environment.put("PORTAL_SQS_MAX_ATTEMPTS", "many");
+        environment.put("PORTAL_EVENTS_BATCH_SIZE", "0");
+
+        assertStoppedByConfiguration(run(environment), "6 problems",
+                "No AWS region: set portal.sqs.region (PORTAL_SQS_REGION) or AWS_REGION",
+                "portal.sqs.queue (PORTAL_SQS_QUEUE) takes a queue name; put the URL " + queueUrl
+                + " in portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL)",
+                "portal.sqs.max-attempts (PORTAL_SQS_MAX_ATTEMPTS) must be a whole number, not 'many'",
+                "portal.events.batch-size (PORTAL_EVENTS_BATCH_SIZE) must be at least 1, not 0",
+                "portal.mongodb.uri (PORTAL_MONGODB_URI) is not set",
+                "No API key for the HTTP API: set portal.api-keys (PORTAL_API_KEYS)");
+    }
+
+    @Test
+    void should_start_with_the_backend_checks_off_while_sqs_and_mongodb_are_down() {
+        Map<String, String> environment = environment();
+        String endpoint = "http://127.0.0.1:" + PortalService.freePort();
+        environment.put("PORTAL_SQS_ENDPOINT", endpoint);
+        environment.put("PORTAL_SQS_QUEUE_URL", endpoint + "/000000000000/startup");
+        environment.put("PORTAL_MONGODB_URI", "mongodb://127.0.0.1:" + PortalService.freePort() + "/");
+        environment.put("PORTAL_STARTUP_CHECK_BACKENDS", "false");
+
+        try (ChildJvm service = ChildJvm.start(PortalMessagingApplication.class,
+                environment)) {
+            service.awaitServing(Integer.parseInt(environment.get("PORTAL_HTTP_PORT")), WITHIN);
+
+            assertThat(service.output()).contains("portal.startup.check-backends=false: SQS and MongoDB were not"
+                                                  + " checked at start-up");
+        }
+    }
+
+    @Test
+    void should_stop_the_embedded_run_when_its_http_port_is_in_use() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Map<String, String> environment = new LinkedHashMap<>();
+            environment.put("PORTAL_HTTP_PORT", String.valueOf(taken.getLocalPort()));
+            environment.put("PORTAL_DEV_SQS_PORT", "0");
+            environment.put("PORTAL_DEV_MONGODB_PORT", "0");
+
+            assertStoppedByConfiguration(ChildJvm.run(EmbeddedPortalMessaging.class, environment, WITHIN),
+                    "The HTTP server cannot listen on 0.0.0.0:" + taken.getLocalPort(), "PORTAL_HTTP_PORT");
+        }
+    }
+
+    // ---- in this JVM: settings the tests override whatever the environment holds ----------------------------------
+
+    @Test
+    void should_start_when_the_queue_and_mongodb_answer_the_checks() {
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
+        properties.put("portal.startup.check-backends", "true");
+
+        try (PortalService service = PortalService.start(properties)) {
+            assertThat(service.context().getStatus().isStarted()).isTrue();
+        }
     }
 
     @Test
@@ -56,30 +184,41 @@ class StartupConfigurationTest {
     }
 
     @Test
-    void should_refuse_to_start_without_a_region_and_name_the_setting() {
-        assumeTrue(System.getenv("AWS_REGION") == null && System.getenv("AWS_DEFAULT_REGION") == null
-                   && System.getenv("PORTAL_SQS_REGION") == null
-                   && !new java.io.File(System.getProperty("user.home"), ".aws/config").exists(),
-                "a region is configured in this environment");
-        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
-        properties.remove("portal.sqs.region");
-
-        assertThat(PortalService.startupFailure(properties)).contains("portal.sqs.region").contains("AWS_REGION");
-    }
-
-    @Test
-    void should_refuse_a_queue_url_given_as_the_queue_name() {
-        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
-        properties.put("portal.sqs.queue", queueUrl);
-
-        assertThat(PortalService.startupFailure(properties)).contains("portal.sqs.queue-url");
-    }
-
-    @Test
-    void should_refuse_to_start_when_the_queue_does_not_exist() {
+    void should_refuse_to_start_when_the_queue_name_does_not_exist() {
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, "portal_startup");
         properties.put("portal.sqs.queue", "no-such-queue");
 
-        assertThat(PortalService.startupFailure(properties)).contains("'no-such-queue'").contains("does not exist");
+        assertThat(PortalService.startupFailure(properties)).contains("SQS queue 'no-such-queue' (portal.sqs.queue)")
+                .contains("does not exist");
+    }
+
+    /** Everything right: the service would start with this environment (a test then spoils one thing). */
+    private Map<String, String> environment() {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("PORTAL_HTTP_PORT", String.valueOf(PortalService.freePort()));
+        environment.put("PORTAL_API_KEYS", PortalService.API_KEY);
+        environment.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
+        environment.put("PORTAL_SQS_ENDPOINT", emulators.sqsEndpoint());
+        environment.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
+        environment.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
+        environment.put("PORTAL_SQS_QUEUE_URL", queueUrl);
+        environment.put("PORTAL_MONGODB_URI", emulators.mongoUri());
+        environment.put("PORTAL_MONGODB_DATABASE", "portal_startup");
+        // a few seconds at most for a backend that does not answer
+        environment.put("PORTAL_STARTUP_CHECK_TIMEOUT_MS", "3000");
+        environment.put("PORTAL_MONGODB_SERVER_SELECTION_TIMEOUT_MS", "1500");
+        return environment;
+    }
+
+    private static ChildJvm.Outcome run(Map<String, String> environment) {
+        return ChildJvm.run(PortalMessagingApplication.class, environment, WITHIN);
+    }
+
+    /** Exit code 2, a block naming each problem, and none of the noise of a crash or a shutdown. */
+    static void assertStoppedByConfiguration(ChildJvm.Outcome outcome, String... problems) {
+        assertThat(outcome.exitCode()).as(outcome.output()).isEqualTo(PortalMessagingApplication.CONFIGURATION_ERROR);
+        assertThat(outcome.output()).contains("portal-messaging did not start:").contains(problems)
+                .doesNotContain("\tat ").doesNotContain("Caused by").doesNotContain("Exception in thread")
+                .doesNotContain("SIGTERM");
     }
 }

@@ -12,6 +12,7 @@ import java.net.URLClassLoader;
 import java.util.Arrays;
 import java.util.Map;
 
+import com.metropia.portal.messaging.InvalidConfigurationException;
 import org.elasticmq.NodeAddress;
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
@@ -191,10 +192,11 @@ public final class EmbeddedEmulators implements AutoCloseable {
             socket.bind(new InetSocketAddress(host, port));
             return port;
         } catch (IOException e) {
-            throw new IllegalStateException("The " + emulator + " emulator cannot listen on " + host + ":" + port
-                                            + " (" + e.getMessage() + "): stop what uses the port, or choose another"
-                                            + " with portal.dev." + (emulator.equals("SQS") ? "sqs-port" : "mongodb-port"),
-                    e);
+            String setting = "portal.dev." + (emulator.equals("SQS") ? "sqs-port" : "mongodb-port");
+            throw new InvalidConfigurationException("The " + emulator + " emulator cannot listen on " + host + ":"
+                                                    + port + " (" + e.getMessage() + "): stop what uses the port, or"
+                                                    + " choose another with " + setting + " ("
+                                                    + setting.toUpperCase().replace('.', '_').replace('-', '_') + ")");
         }
     }
 

@@ -17,6 +17,6 @@ public final class EmbeddedPortalMessaging {
         Main main = PortalMessagingApplication.createMain(EmbeddedEmulatorsConfiguration.class,
                 RouteReloadConfiguration.class);
         main.configure().setProfile("embedded");
-        System.exit(main.run(args));
+        System.exit(PortalMessagingApplication.run(main, args));
     }
 }
