@@ -89,9 +89,13 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalTaskKeys", new TaskKeys(
                 optional(properties, "portal.mongodb.database").orElse("portal"),
                 optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
-                Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60))));
+                Duration.ofSeconds(intProperty(properties, "portal.tasks.idempotency-abandoned-seconds", 60)),
+                Duration.ofHours(intProperty(properties, "portal.tasks.idempotency-ttl-hours", 24))));
         registry.bind("portalTaskFallback", new TaskFallback(
-                Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-claim-seconds", 60))));
+                Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-claim-seconds", 60)),
+                Duration.ofSeconds(intProperty(properties, "portal.tasks.redrive-max-backoff-seconds", 900))));
+        registry.bind("portalSqsErrors", new SqsErrors());
+        registry.bind("portalSqsOutage", new SqsErrors.Outage());
         MongoRetries mongoRetries = new MongoRetries(intProperty(properties, "portal.mongodb.max-attempts", 3));
         registry.bind("portalMongoRetries", mongoRetries);
         registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(
