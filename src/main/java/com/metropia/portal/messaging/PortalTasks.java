@@ -17,11 +17,9 @@ import org.apache.camel.component.aws2.sqs.Sqs2Constants;
 public class PortalTasks {
 
     /**
-     * The one SQS message attribute of a task: its id, the same on every resend and redrive, so that a consumer of a
-     * standard queue can drop a second copy.
+     * Exchange property holding the id of the task being sent; the routes give it to SQS as the message attribute
+     * {@code taskId}, the same on every resend and redrive, so that a consumer of a standard queue can drop a copy.
      */
-    public static final String TASK_ID_ATTRIBUTE = "taskId";
-    /** Exchange property holding the id of the task being sent. */
     public static final String TASK_ID = "portalTaskId";
 
     /** The largest message SQS takes, in bytes (1 MiB). */

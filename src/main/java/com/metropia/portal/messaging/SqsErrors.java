@@ -7,7 +7,6 @@ import java.util.regex.Pattern;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Predicate;
-import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -46,7 +45,7 @@ public final class SqsErrors {
 
     /** The kind of the SQS failure in the chain of causes, or null when SQS is not behind the error. */
     public static Kind kindOf(Throwable error) {
-        SdkException sdk = ObjectHelper.getException(SdkException.class, error);
+        SdkException sdk = causeOf(SdkException.class, error);
         if (sdk == null) {
             return null;
         }
@@ -79,7 +78,21 @@ public final class SqsErrors {
     }
 
     private static boolean has(Throwable error, Class<? extends Throwable> type) {
-        return ObjectHelper.getException(type, error) != null;
+        return causeOf(type, error) != null;
+    }
+
+    /**
+     * The outermost error of the type in the chain of causes. Suppressed errors are not looked at: after its retries
+     * the AWS SDK adds each attempt's failure as a suppressed error with no cause, which would hide what failed.
+     */
+    private static <T extends Throwable> T causeOf(Class<T> type, Throwable error) {
+        int depth = 0;
+        for (Throwable t = error; t != null && depth < 32; t = t.getCause(), depth++) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     /**
@@ -129,7 +142,7 @@ public final class SqsErrors {
         if (error == null) {
             return "unknown error";
         }
-        SdkException sdk = ObjectHelper.getException(SdkException.class, error);
+        SdkException sdk = causeOf(SdkException.class, error);
         Throwable shown = sdk != null ? sdk : error;
         return shown.getClass().getSimpleName() + ": " + shown.getMessage();
     }

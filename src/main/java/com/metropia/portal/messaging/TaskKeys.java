@@ -87,7 +87,8 @@ public class TaskKeys {
         exchange.setProperty(KEY, id);
         exchange.setProperty(REQUEST_HASH, request);
         Pending pending = pendingRecords.get(id);
-        if (pending != null) {
+        // (a record the redrive made knows no request: MongoDB's copy of the key is the one to compare with)
+        if (pending != null && pending.request() != null) {
             // this instance sent (or kept) the task and MongoDB has not taken the record yet: the answer is here
             if (!pending.request().equals(request)) {
                 throw conflict(exchange);
@@ -178,9 +179,10 @@ public class TaskKeys {
                         Updates.set("sequenceNumber", reply.get("sequenceNumber")),
                         Updates.set("sent_at", new Date()));
         // upsert: the reservation may be gone by the time a late record is written (expired, or released by hand)
-        keys.updateOne(Filters.eq("_id", id), Updates.combine(update,
-                        Updates.setOnInsert(REQUEST, pending.request()), Updates.setOnInsert(CREATED_AT, new Date())),
-                new UpdateOptions().upsert(true));
+        Bson reservation = pending.request() == null ? Updates.setOnInsert(CREATED_AT, new Date())
+                : Updates.combine(Updates.setOnInsert(REQUEST, pending.request()),
+                        Updates.setOnInsert(CREATED_AT, new Date()));
+        keys.updateOne(Filters.eq("_id", id), Updates.combine(update, reservation), new UpdateOptions().upsert(true));
     }
 
     /**

@@ -41,8 +41,11 @@ class SqsErrorsTest {
     void should_count_an_unreachable_sqs_as_an_outage() {
         String nothingListens = "http://127.0.0.1:" + PortalService.freePort();
         Throwable refused = send(client(nothingListens, credentials()), nothingListens + "/000000000000/q");
+        // after retries the SDK adds each attempt's failure, without its cause, as a suppressed error
+        Throwable refusedTwice = send(client(nothingListens, credentials(), 2), nothingListens + "/000000000000/q");
 
         assertThat(SqsErrors.kindOf(refused)).as(refused.toString()).isEqualTo(OUTAGE);
+        assertThat(SqsErrors.kindOf(refusedTwice)).as(refusedTwice.toString()).isEqualTo(OUTAGE);
     }
 
     @Test
@@ -127,6 +130,30 @@ class SqsErrorsTest {
         assertThat(SqsErrors.reason(denied)).contains("SqsException").contains("denied");
     }
 
+    @Test
+    void should_turn_a_refusal_of_the_settings_into_a_502_a_refused_size_into_a_413_and_pass_the_rest_on() {
+        SqsErrors errors = new SqsErrors();
+
+        assertThat(catchThrowable(() -> errors.rethrow(failed(answer(400, "QueueDoesNotExist",
+                "The specified queue does not exist."))))).isInstanceOf(TaskRefusedException.class)
+                .hasMessageContaining("SQS configuration").hasMessageContaining("The specified queue does not exist")
+                .hasNoCause();
+        assertThat(catchThrowable(() -> errors.rethrow(failed(answer(400, "InvalidParameterValue",
+                "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.")))))
+                .isInstanceOf(PayloadTooLargeException.class);
+        SqsException unavailable = answer(503, "ServiceUnavailable", "down");
+        assertThat(catchThrowable(() -> errors.rethrow(failed(unavailable)))).isSameAs(unavailable);
+        assertThat(new SqsErrors.Outage().matches(failed(unavailable))).isTrue();
+        assertThat(new SqsErrors.Outage().matches(failed(answer(403, "AccessDenied", "denied")))).isFalse();
+    }
+
+    private static org.apache.camel.Exchange failed(Exception error) {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(
+                new org.apache.camel.impl.DefaultCamelContext());
+        exchange.setProperty(org.apache.camel.Exchange.EXCEPTION_CAUGHT, error);
+        return exchange;
+    }
+
     private static SqsException answer(int status, String code, String message) {
         return (SqsException) SqsException.builder().statusCode(status)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(message).build())
@@ -139,11 +166,15 @@ class SqsErrorsTest {
     }
 
     private static SqsClient client(String endpoint, AwsCredentialsProvider credentials) {
+        return client(endpoint, credentials, 1);
+    }
+
+    private static SqsClient client(String endpoint, AwsCredentialsProvider credentials, int attempts) {
         return SqsClient.builder().httpClientBuilder(ApacheHttpClient.builder())
                 .endpointOverride(URI.create(endpoint)).region(Region.of(EmbeddedEmulators.REGION))
                 .credentialsProvider(credentials)
                 .overrideConfiguration(config -> config.retryStrategy(
-                        AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(1).build()))
+                        AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(attempts).build()))
                 .build();
     }
 
