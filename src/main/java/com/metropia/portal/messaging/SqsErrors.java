@@ -42,7 +42,6 @@ public final class SqsErrors {
     /** How SQS (and ElasticMQ) word a message over the queue's MaximumMessageSize. */
     private static final Pattern TOO_LONG = Pattern.compile("(?i)message must be shorter|MessageTooLong|message.*too long");
 
-
     /** The kind of the SQS failure in the chain of causes, or null when SQS is not behind the error. */
     public static Kind kindOf(Throwable error) {
         SdkException sdk = causeOf(SdkException.class, error);

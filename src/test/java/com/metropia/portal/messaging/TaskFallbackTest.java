@@ -189,7 +189,8 @@ class TaskFallbackTest {
         // a claim of no length: without the remembered delete, the next pass would take the task again
         TaskFallback redrive = new TaskFallback(Duration.ZERO, Duration.ofMinutes(15));
         try (FaultProxy mongodb = FaultProxy.start("MongoDB", "127.0.0.1", emulators.mongoPort());
-             MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port() + "/?serverSelectionTimeoutMS=300");
+             // long enough for a first connection on a busy machine, short enough to fail soon while it is cut
+             MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port() + "/?serverSelectionTimeoutMS=2000");
              DefaultCamelContext context = new DefaultCamelContext()) {
             context.getRegistry().bind("portalMongoClient", throughProxy);
             Exchange pass = new DefaultExchange(context);

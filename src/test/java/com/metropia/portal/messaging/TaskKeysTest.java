@@ -29,6 +29,8 @@ import static org.awaitility.Awaitility.await;
 class TaskKeysTest {
 
     private static final String TASK = "{\"action\":\"a\",\"data\":{\"n\":1}}";
+    /** Long enough for a first connection on a busy machine, short enough to fail soon while MongoDB is cut off. */
+    private static final int SELECTION_MS = 2000;
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private final MongoClient mongo = MongoClients.create(emulators.mongoUri());
@@ -44,7 +46,7 @@ class TaskKeysTest {
         String database = "portal_keys_record";
         try (FaultProxy mongodb = FaultProxy.start("MongoDB", "127.0.0.1", emulators.mongoPort());
              MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port()
-                                                            + "/?serverSelectionTimeoutMS=300");
+                                                            + "/?serverSelectionTimeoutMS=" + SELECTION_MS);
              DefaultCamelContext context = new DefaultCamelContext()) {
             context.getRegistry().bind("portalMongoClient", throughProxy);
             // a reservation counts as abandoned at once: only the record keeps another instance from sending again
@@ -78,7 +80,7 @@ class TaskKeysTest {
         String database = "portal_keys_free";
         try (FaultProxy mongodb = FaultProxy.start("MongoDB", "127.0.0.1", emulators.mongoPort());
              MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port()
-                                                            + "/?serverSelectionTimeoutMS=300");
+                                                            + "/?serverSelectionTimeoutMS=" + SELECTION_MS);
              DefaultCamelContext context = new DefaultCamelContext()) {
             context.getRegistry().bind("portalMongoClient", throughProxy);
             TaskKeys keys = new TaskKeys(database, "send_task_keys", Duration.ofHours(1), Duration.ofHours(24));
