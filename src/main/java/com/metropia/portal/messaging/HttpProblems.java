@@ -116,6 +116,7 @@ public class HttpProblems {
             case 409 -> "Conflict";
             case 413 -> "Content Too Large";
             case 415 -> "Unsupported Media Type";
+            case 502 -> "Bad Gateway";
             case 503 -> "Service Unavailable";
             default -> status >= 500 ? "Internal Server Error" : "Error";
         };

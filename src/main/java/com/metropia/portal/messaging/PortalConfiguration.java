@@ -76,6 +76,8 @@ public class PortalConfiguration implements CamelConfiguration {
                 PortalTasks.SQS_MAX_MESSAGE_BYTES);
         int abandonedSeconds = problems.intSetting("portal.tasks.idempotency-abandoned-seconds", 60, 1, MAX);
         int claimSeconds = problems.intSetting("portal.tasks.redrive-claim-seconds", 60, 1, MAX);
+        int keyTtlHours = problems.intSetting("portal.tasks.idempotency-ttl-hours", 24, 1, MAX);
+        int maxBackoffSeconds = problems.intSetting("portal.tasks.redrive-max-backoff-seconds", 900, 1, MAX);
         int mongoAttempts = problems.intSetting("portal.mongodb.max-attempts", 3, 1, MAX);
         int mongoBaseDelay = problems.intSetting("portal.mongodb.retry-base-delay-ms", 200, 0, MAX);
         int mongoMaxDelay = problems.intSetting("portal.mongodb.retry-max-delay-ms", 2000, 0, MAX);
@@ -83,7 +85,9 @@ public class PortalConfiguration implements CamelConfiguration {
         Duration checkTimeout = Duration.ofMillis(problems.intSetting(CHECK_TIMEOUT, 5000, 1, MAX));
         // read by the routes and the HTTP answers as placeholders: a wrong one would fail later, with a stack trace
         problems.intSetting("portal.events.batch-size", 500, 1, MAX);
+        problems.intSetting("portal.events.pending-batch-wait-ms", 30000, 0, MAX);
         problems.intSetting("portal.tasks.redrive-period-ms", 5000, 1, MAX);
+        problems.intSetting("portal.tasks.redrive-max-attempts", 10, 1, MAX);
         problems.intSetting("portal.http.retry-after-seconds", 5, 0, MAX);
         problems.intSetting("portal.http.port", 8080, 0, 65535);
         SqsClient sqs = registry.findSingleByType(SqsClient.class);
@@ -135,8 +139,11 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalTaskKeys", new TaskKeys(
                 optional(properties, "portal.mongodb.database").orElse("portal"),
                 optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
-                Duration.ofSeconds(abandonedSeconds)));
-        registry.bind("portalTaskFallback", new TaskFallback(Duration.ofSeconds(claimSeconds)));
+                Duration.ofSeconds(abandonedSeconds), Duration.ofHours(keyTtlHours)));
+        registry.bind("portalTaskFallback", new TaskFallback(Duration.ofSeconds(claimSeconds),
+                Duration.ofSeconds(maxBackoffSeconds)));
+        registry.bind("portalSqsErrors", new SqsErrors());
+        registry.bind("portalSqsOutage", new SqsErrors.Outage());
         MongoRetries mongoRetries = new MongoRetries(mongoAttempts);
         registry.bind("portalMongoRetries", mongoRetries);
         registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(mongoBaseDelay, mongoMaxDelay));

@@ -2,6 +2,7 @@ package com.metropia.portal.messaging;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +15,12 @@ import org.apache.camel.component.aws2.sqs.Sqs2Constants;
  * The task message and the reply to whoever sent it.
  */
 public class PortalTasks {
+
+    /**
+     * Exchange property holding the id of the task being sent; the routes give it to SQS as the message attribute
+     * {@code taskId}, the same on every resend and redrive, so that a consumer of a standard queue can drop a copy.
+     */
+    public static final String TASK_ID = "portalTaskId";
 
     /** The largest message SQS takes, in bytes (1 MiB). */
     public static final int SQS_MAX_MESSAGE_BYTES = 1_048_576;
@@ -62,6 +69,15 @@ public class PortalTasks {
                                                                 + " not take in a message", (int) c));
             }
         }
+    }
+
+    /**
+     * Gives the task its id: the SHA-256 (hex) of its Idempotency-Key, so that a retry with the key has the same id, or
+     * a new random UUID. On a FIFO queue it is also the message's deduplication id.
+     */
+    public void assignTaskId(Exchange exchange) {
+        String key = exchange.getProperty(TaskKeys.KEY, String.class);
+        exchange.setProperty(TASK_ID, key != null ? key : UUID.randomUUID().toString());
     }
 
     /** What the caller gets back: the identifiers SQS gave the message (and its sequence number on a FIFO queue). */

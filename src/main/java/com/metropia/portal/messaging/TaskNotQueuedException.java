@@ -1,8 +1,9 @@
 package com.metropia.portal.messaging;
 
 /**
- * Neither SQS nor the MongoDB fallback collection took the task (HTTP 503): nothing was queued or kept, and the caller
- * may retry.
+ * The task was not queued, nor kept for later: nothing is in SQS or in the fallback collection for it. As such (HTTP
+ * 503) neither SQS nor MongoDB took it and the caller may retry; {@link TaskRefusedException} (502) says a retry cannot
+ * help.
  */
 public class TaskNotQueuedException extends RuntimeException {
 

@@ -2,10 +2,12 @@ package com.metropia.portal.messaging;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
@@ -51,15 +53,35 @@ class FifoQueueTest extends PortalTestSupport {
 
     @Test
     void should_make_the_idempotency_key_the_deduplication_id_so_sqs_drops_a_second_copy() throws Exception {
-        HttpResponse<String> response = send(service.request("/api/tasks")
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", "fifo-task-1")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"keyed\",\"data\":{}}")));
+        String task = "{\"action\":\"keyed\",\"data\":{}}";
+        // SHA-256 (hex) of "fifo-task-1", computed outside the service
+        String expectedId = "c327eba4ba664653802fad697a5867fdc63c7b42218034d64b9691033f7af85a";
+        HttpResponse<String> first = postKeyed("fifo-task-1", task);
+        assertThat(first.statusCode()).isEqualTo(202);
+        // the key's record is lost (as when the service dies between SQS's answer and the record): the retry sends a
+        // second copy, with the same deduplication id
+        assertThat(mongo.getDatabase(database).getCollection("send_task_keys")
+                .deleteOne(new Document("_id", expectedId)).getDeletedCount()).isEqualTo(1);
+        HttpResponse<String> second = postKeyed("fifo-task-1", task);
 
-        assertThat(response.statusCode()).isEqualTo(202);
-        List<Message> messages = receiveAll(1);
-        assertThat(messages).singleElement().satisfies(message -> assertThat(message.attributes())
-                .containsEntry(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID, Idempotency.sha256("fifo-task-1")));
+        assertThat(second.statusCode()).isEqualTo(202);
+        Document record = mongo.getDatabase(database).getCollection("send_task_keys")
+                .find(new Document("_id", expectedId)).first();
+        assertThat(record).as("the second copy went to SQS and was recorded").isNotNull();
+        assertThat(record.getString("messageId")).isNotNull();
+        List<Message> messages = receiveAll(2, Duration.ofSeconds(3));
+        assertThat(messages).singleElement().satisfies(message -> {
+            assertThat(message.body()).isEqualTo(task);
+            assertThat(message.attributes()).containsEntry(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID, expectedId);
+            assertThat(message.messageAttributes().get("taskId").stringValue()).isEqualTo(expectedId);
+        });
+    }
+
+    private HttpResponse<String> postKeyed(String key, String body) throws Exception {
+        return send(service.request("/api/tasks")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     @Test

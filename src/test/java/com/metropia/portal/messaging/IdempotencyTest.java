@@ -98,8 +98,23 @@ class IdempotencyTest extends PortalTestSupport {
         assertThat(first.statusCode()).isEqualTo(202);
         assertThat(retry.statusCode()).isEqualTo(202);
         assertThat(json(retry).get("messageId")).isEqualTo(json(first).get("messageId"));
-        assertThat(receiveAll(2, Duration.ofSeconds(3))).singleElement()
-                .satisfies(message -> assertThat(message.messageId()).isEqualTo(json(first).get("messageId").asText()));
+        assertThat(receiveAll(2, Duration.ofSeconds(3))).singleElement().satisfies(message -> {
+            assertThat(message.messageId()).isEqualTo(json(first).get("messageId").asText());
+            // the task id a consumer drops copies by: SHA-256 (hex) of "task-key-1", computed outside the service
+            assertThat(message.messageAttributes().get("taskId").stringValue())
+                    .isEqualTo("6b9a8643c8ed4b7ee295a2193ac7db178e1e07f2bbb9c71c43080d26026a1a56");
+        });
+    }
+
+    @Test
+    void should_let_task_keys_expire_after_24_hours_by_default() throws Exception {
+        assertThat(postWithKey("/api/tasks", "task-key-ttl", "{\"action\":\"a\",\"data\":{}}").statusCode())
+                .isEqualTo(202);
+
+        assertThat(mongo.getDatabase(database).getCollection("send_task_keys").listIndexes())
+                .filteredOn(index -> index.get("key", Document.class).containsKey("created_at"))
+                .singleElement().satisfies(index -> assertThat(index.get("expireAfterSeconds", Number.class).longValue())
+                        .isEqualTo(24 * 3600));
     }
 
     @Test
@@ -116,9 +131,10 @@ class IdempotencyTest extends PortalTestSupport {
     @Test
     void should_send_a_task_kept_while_sqs_was_down_once_however_often_it_is_retried() throws Exception {
         String task = "{\"action\":\"a\",\"data\":{\"n\":3}}";
-        var properties = PortalService.withUnreachableSqs(PortalService.emulatorProperties(emulators, queueUrl, database));
-        properties.put("portal.sqs.max-attempts", "1");
-        try (PortalService withoutSqs = PortalService.start(properties)) {
+        try (SqsCut sqsCut = new SqsCut(emulators);
+             PortalService withoutSqs = PortalService.start(sqsCut.through(
+                     PortalService.emulatorProperties(emulators, queueUrl, database), queueUrl))) {
+            sqsCut.cut();
             HttpResponse<String> kept = send(withoutSqs.request("/api/tasks")
                     .header("Content-Type", "application/json").header("Idempotency-Key", "task-key-3")
                     .POST(HttpRequest.BodyPublishers.ofString(task)));

@@ -23,6 +23,7 @@ import org.apache.camel.support.DefaultExchange;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -40,32 +41,46 @@ import static org.awaitility.Awaitility.await;
 class TaskFallbackTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A queue URL for the tests that call the redrive's methods without SQS. */
+    private static final String QUEUE_URL = "http://127.0.0.1:1/000000000000/q";
 
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private final HttpClient http = HttpClient.newHttpClient();
     private final SqsClient sqs = emulators.newSqsClient();
     private final MongoClient mongo = MongoClients.create(emulators.mongoUri());
+    private final SqsCut sqsCut = new SqsCut(emulators);
 
     @AfterAll
     void closeClients() {
         sqs.close();
         mongo.close();
+        sqsCut.close();
+    }
+
+    @BeforeEach
+    void reconnectSqs() {
+        sqsCut.restore();
     }
 
     @Test
     void should_keep_a_task_sqs_did_not_take_and_answer_202_with_fallback() throws Exception {
         String queueUrl = emulators.createQueue("fallback-kept");
-        try (PortalService service = PortalService.start(withoutSqs(queueUrl, "portal_fallback_kept"))) {
+        try (PortalService service = startWithoutSqs(withoutSqs(queueUrl, "portal_fallback_kept"))) {
             HttpResponse<String> response = post(service, "{\"action\":\"send_push\",\"data\":{\"user_id\":7,\"fare\":12.50}}", null);
 
-            assertThat(response.statusCode()).isEqualTo(202);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
             JsonNode reply = JSON.readTree(response.body());
             assertThat(reply.get("fallback").asBoolean()).isTrue();
             Document kept = fallback("portal_fallback_kept").find(new Document("_id", new ObjectId(reply.get("fallbackId").asText()))).first();
             assertThat(kept).isNotNull();
             assertThat(kept.getString("body")).isEqualTo("{\"action\":\"send_push\",\"data\":{\"user_id\":7,\"fare\":12.50}}");
             assertThat(kept.get("created_at")).isInstanceOf(java.util.Date.class);
-            assertThat(kept.getString("error")).contains("Unable to execute HTTP request");
+            assertThat(kept.getString("error")).contains("SdkClientException").contains("Unable to execute HTTP request");
+            // why it was kept, and for which queue: only a redrive of this queue URL sends it
+            assertThat(kept.getString("reason")).startsWith("SQS was unavailable").contains("SdkClientException");
+            assertThat(kept.getString("queueUrl")).isEqualTo(queueUrl);
+            assertThat(kept.getString("taskId")).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+                    .isEqualTo(kept.getString("deduplicationId"));
         }
         assertThat(receive(queueUrl, 1, Duration.ofSeconds(1))).isEmpty();
     }
@@ -75,7 +90,7 @@ class TaskFallbackTest {
         Map<String, String> properties = withoutSqs(emulators.createQueue("fallback-none"), "portal_fallback_none");
         properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + PortalService.freePort() + "/?serverSelectionTimeoutMS=300");
         properties.put("portal.mongodb.max-attempts", "2");
-        try (PortalService service = PortalService.start(properties)) {
+        try (PortalService service = startWithoutSqs(properties)) {
             HttpResponse<String> response = post(service, "{\"action\":\"a\",\"data\":{}}", null);
 
             assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
@@ -90,7 +105,7 @@ class TaskFallbackTest {
 
     @Test
     void should_answer_a_retry_with_the_same_key_from_the_kept_task() throws Exception {
-        try (PortalService service = PortalService.start(withoutSqs(emulators.createQueue("fallback-key"), "portal_fallback_key"))) {
+        try (PortalService service = startWithoutSqs(withoutSqs(emulators.createQueue("fallback-key"), "portal_fallback_key"))) {
             HttpResponse<String> first = post(service, "{\"action\":\"a\",\"data\":{\"n\":1}}", "retry-me");
             HttpResponse<String> retry = post(service, "{\"action\":\"a\",\"data\":{\"n\":1}}", "retry-me");
 
@@ -107,13 +122,14 @@ class TaskFallbackTest {
         String database = "portal_fallback_redrive";
         List<String> bodies = List.of("{\"action\":\"a\",\"data\":{\"n\":1}}", "{\"action\":\"a\",\"data\":{\"n\":2}}",
                 "{\"action\":\"a\",\"data\":{\"n\":3}}");
-        try (PortalService withoutSqs = PortalService.start(withoutSqs(queueUrl, database))) {
+        try (PortalService withoutSqs = startWithoutSqs(withoutSqs(queueUrl, database))) {
             for (String body : bodies) {
                 assertThat(post(withoutSqs, body, body.equals(bodies.get(1)) ? "second-task" : null).statusCode())
                         .isEqualTo(202);
             }
         }
         assertThat(fallback(database).countDocuments()).isEqualTo(3);
+        sqsCut.restore();
 
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);
         properties.put("portal.tasks.redrive-period-ms", "200");
@@ -121,7 +137,13 @@ class TaskFallbackTest {
             List<Message> messages = receive(queueUrl, 3, Duration.ofSeconds(20));
 
             assertThat(messages).extracting(Message::body).containsExactlyElementsOf(bodies);
-            assertThat(messages).allSatisfy(message -> assertThat(message.messageAttributes()).isEmpty());
+            // one attribute, the id the task was kept with: the hash of its Idempotency-Key, or the id it was given
+            assertThat(messages).allSatisfy(message -> assertThat(message.messageAttributes()).containsOnlyKeys("taskId"));
+            assertThat(messages.get(1).messageAttributes().get("taskId").stringValue())
+                    .isEqualTo(sha256("second-task"));
+            List<String> keptIds = new ArrayList<>();
+            messages.forEach(message -> keptIds.add(message.messageAttributes().get("taskId").stringValue()));
+            assertThat(keptIds).doesNotHaveDuplicates();
             await().atMost(Duration.ofSeconds(10)).until(() -> fallback(database).countDocuments() == 0);
             // the request that used a key, retried now, learns the message id and sends nothing
             HttpResponse<String> retry = post(service, bodies.get(1), "second-task");
@@ -162,23 +184,25 @@ class TaskFallbackTest {
         String database = "portal_fallback_delete";
         ObjectId id = new ObjectId();
         fallback(database).insertOne(new Document("_id", id).append("body", "{\"action\":\"a\",\"data\":{}}")
+                .append("queue", "q").append("queueUrl", QUEUE_URL)
                 .append("created_at", new java.util.Date()).append("claimedUntil", new java.util.Date(0)));
         // a claim of no length: without the remembered delete, the next pass would take the task again
-        TaskFallback redrive = new TaskFallback(Duration.ZERO);
+        TaskFallback redrive = new TaskFallback(Duration.ZERO, Duration.ofMinutes(15));
         try (FaultProxy mongodb = FaultProxy.start("MongoDB", "127.0.0.1", emulators.mongoPort());
-             MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port() + "/?serverSelectionTimeoutMS=300");
+             // long enough for a first connection on a busy machine, short enough to fail soon while it is cut
+             MongoClient throughProxy = MongoClients.create("mongodb://127.0.0.1:" + mongodb.port() + "/?serverSelectionTimeoutMS=2000");
              DefaultCamelContext context = new DefaultCamelContext()) {
             context.getRegistry().bind("portalMongoClient", throughProxy);
             Exchange pass = new DefaultExchange(context);
-            redrive.claimOldest(pass, database, "send_task_fallback");
+            redrive.claimNext(pass, database, "send_task_fallback", "q", QUEUE_URL);
             assertThat(pass.getMessage().getBody(String.class)).isEqualTo("{\"action\":\"a\",\"data\":{}}");
 
             mongodb.down();   // SQS acknowledged the task; MongoDB is gone before the delete
-            assertThatThrownBy(() -> redrive.redriven(pass, database, "send_task_fallback")).isInstanceOf(MongoException.class);
+            assertThatThrownBy(() -> redrive.redriven(pass, database, "send_task_fallback", "q", QUEUE_URL)).isInstanceOf(MongoException.class);
             mongodb.up();
             Exchange next = new DefaultExchange(context);
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-                redrive.claimOldest(next, database, "send_task_fallback");
+                redrive.claimNext(next, database, "send_task_fallback", "q", QUEUE_URL);
                 return true;
             });
 
@@ -204,11 +228,23 @@ class TaskFallbackTest {
         assertThat(receive(queueUrl, 1, Duration.ofSeconds(1))).isEmpty();
     }
 
+    /** An instance of the queue whose SQS can be cut off ({@link #startWithoutSqs}). */
     private Map<String, String> withoutSqs(String queueUrl, String database) {
-        Map<String, String> properties = PortalService.withUnreachableSqs(
-                PortalService.emulatorProperties(emulators, queueUrl, database));
-        properties.put("portal.sqs.max-attempts", "1");
-        return properties;
+        return sqsCut.through(PortalService.emulatorProperties(emulators, queueUrl, database), queueUrl);
+    }
+
+    /** Starts while SQS answers, as a service with a working configuration would, then cuts it off. */
+    private PortalService startWithoutSqs(Map<String, String> properties) {
+        sqsCut.restore();
+        PortalService service = PortalService.start(properties);
+        sqsCut.cut();
+        return service;
+    }
+
+    /** SHA-256 of the text in hex, computed here rather than by the code under test. */
+    static String sha256(String text) throws java.security.NoSuchAlgorithmException {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private MongoCollection<Document> fallback(String database) {

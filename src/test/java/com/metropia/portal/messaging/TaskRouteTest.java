@@ -61,7 +61,11 @@ class TaskRouteTest extends PortalTestSupport {
 
         assertThat(response.statusCode()).isEqualTo(202);
         Message message = receiveAll(1).get(0);
-        assertThat(message.messageAttributes()).isEmpty();
+        // the one attribute is the task's own id, new for a task without an Idempotency-Key
+        assertThat(message.messageAttributes()).containsOnlyKeys("taskId");
+        assertThat(message.messageAttributes().get("taskId").dataType()).isEqualTo("String");
+        assertThat(message.messageAttributes().get("taskId").stringValue())
+                .matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
         assertThat(message.body()).isEqualTo("{\"action\":\"a\",\"data\":{}}");
         // Nor does anything of the request, or of SQS, come back as a response header.
         assertThat(response.headers().map().keySet())
