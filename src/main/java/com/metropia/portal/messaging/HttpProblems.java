@@ -13,6 +13,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
@@ -39,7 +40,12 @@ public class HttpProblems {
      * refused with 415 rather than read as something it is not.
      */
     public void requireJsonPost(Exchange exchange) {
-        RequestIds.of(exchange);
+        String requestId = RequestIds.of(exchange);
+        if (exchange.getContext().isUseMDCLogging()) {
+            // Camel's unit of work carries it along the route (camel.main.mdc-logging-keys-pattern) and removes it
+            // when the exchange is done; without MDC logging nothing would remove it from the thread
+            MDC.put(RequestIds.KEY, requestId);
+        }
         String method = exchange.getMessage().getHeader(Exchange.HTTP_METHOD, String.class);
         if (!"POST".equalsIgnoreCase(method)) {
             throw new HttpRequestException(405, "Method " + method + " is not allowed here: use POST");

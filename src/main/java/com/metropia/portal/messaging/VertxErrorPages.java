@@ -91,6 +91,7 @@ final class VertxErrorPages {
         }
         String id = RequestIds.of(routing);
         routing.response().setStatusCode(status)
+                .putHeader(RequestIds.HEADER, id)
                 .putHeader("Content-Type", HttpProblems.PROBLEM_JSON)
                 .end(problemJson(mapper, status, detail, id));
     }

@@ -14,6 +14,13 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
@@ -276,6 +283,34 @@ class HttpEdgeTest extends PortalTestSupport {
 
             assertThat(response.statusCode()).as(path).isEqualTo(200);
             assertThat(response.body()).isEmpty();
+        }
+    }
+
+    @Test
+    void should_put_the_request_id_in_the_mdc_of_the_route_log_lines() throws Exception {
+        List<String> requestIds = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LoggerContext logging = (LoggerContext) LogManager.getContext(false);
+        LoggerConfig events = new LoggerConfig("portal.events", Level.INFO, false);
+        AbstractAppender appender = new AbstractAppender("mdc-capture", null, null, true, Property.EMPTY_ARRAY) {
+            @Override
+            public void append(LogEvent event) {
+                requestIds.add(String.valueOf(event.getContextData().<Object>getValue("requestId")));
+            }
+        };
+        appender.start();
+        events.addAppender(appender, Level.INFO, null);
+        logging.getConfiguration().addLogger("portal.events", events);
+        logging.updateLoggers();
+        try {
+            HttpResponse<String> response = send(service.jsonPost("/api/events", events(3, "mdc"))
+                    .header("X-Request-Id", "mdc-check-1"));
+
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+            assertThat(requestIds).hasSize(3).containsOnly("mdc-check-1");
+        } finally {
+            logging.getConfiguration().removeLogger("portal.events");
+            logging.updateLoggers();
+            appender.stop();
         }
     }
 
