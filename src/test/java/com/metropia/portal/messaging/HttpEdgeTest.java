@@ -216,9 +216,12 @@ class HttpEdgeTest extends PortalTestSupport {
         Answer hugeHeaders = exchange("GET /observe/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
                                         + "a".repeat(20_000) + "\r\n\r\n");
 
+        Answer longLine = exchange("GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
         assertThat(badLine.status()).as(badLine.raw).isEqualTo(400);
         assertThat(hugeHeaders.status()).as(hugeHeaders.raw).isEqualTo(431);
-        for (Answer answer : List.of(badLine, hugeHeaders)) {
+        assertThat(longLine.status()).as(longLine.raw).isEqualTo(414);
+        for (Answer answer : List.of(badLine, hugeHeaders, longLine)) {
             assertThat(problem(answer).get("requestId").asText()).isEqualTo(answer.header("X-Request-Id"));
             assertThat(answer.closed).isTrue();
         }
