@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import org.slf4j.Logger;
@@ -48,6 +49,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private long received;
     private long answered;
     private boolean answerStarted;
+    private boolean interim;
     private ScheduledFuture<?> timer;
 
     ConnectionGuard(HttpEdgeSettings settings, ObjectMapper mapper) {
@@ -92,10 +94,14 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) throws Exception {
-        if (message instanceof HttpResponse) {
-            answerStarted = true;
+        if (message instanceof HttpResponse response) {
+            // a 100 Continue is not the answer: the body and the work on it are still to come
+            interim = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+            answerStarted |= !interim;
         }
-        if (message instanceof LastHttpContent) {
+        if (message instanceof LastHttpContent && interim) {
+            interim = false;
+        } else if (message instanceof LastHttpContent) {
             promise = promise.unvoid();
             promise.addListener(written -> {
                 answered++;
