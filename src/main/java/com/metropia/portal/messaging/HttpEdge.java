@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -56,6 +57,10 @@ final class HttpEdge extends VertxWrapper {
      * Vert.x's defaults, and a warning says so). Closed once the context has stopped, after the server.
      */
     static void install(CamelContext context, ObjectMapper mapper) throws Exception {
+        if (PortalConfiguration.optional(context.getPropertiesComponent(), "camel.server.enabled")
+                .filter("false"::equalsIgnoreCase).isPresent()) {
+            return;
+        }
         if (!context.getRegistry().findByType(Vertx.class).isEmpty()) {
             LOG.warn("The application binds its own Vert.x instance: the HTTP server runs without the connection"
                      + " limits, time limits and framing checks of portal.http.*");
@@ -63,7 +68,10 @@ final class HttpEdge extends VertxWrapper {
         }
         HttpEdgeSettings settings = HttpEdgeSettings.from(context.getPropertiesComponent());
         String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}");
-        HttpEdge vertx = new HttpEdge((VertxInternal) Vertx.vertx(), settings, mapper, retryAfter);
+        // the options Camel would have created its own instance with
+        VertxOptions options = context.getRegistry().findSingleByType(VertxOptions.class);
+        HttpEdge vertx = new HttpEdge((VertxInternal) Vertx.vertx(options != null ? options : new VertxOptions()),
+                settings, mapper, retryAfter);
         context.getRegistry().bind("portalVertx", Vertx.class, vertx);
         context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
             @Override

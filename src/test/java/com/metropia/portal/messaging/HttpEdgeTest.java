@@ -82,6 +82,18 @@ class HttpEdgeTest extends PortalTestSupport {
     }
 
     @Test
+    void should_refuse_a_transfer_encoding_in_an_http_1_0_request() throws Exception {
+        String chunked = Integer.toHexString(TASK.length()) + "\r\n" + TASK + "\r\n0\r\n\r\n";
+
+        Answer answer = exchange(rawPost("/api/tasks", "Transfer-Encoding: chunked\r\n", chunked)
+                .replaceFirst("HTTP/1.1", "HTTP/1.0"));
+
+        assertThat(answer.status()).as(answer.raw).isEqualTo(400);
+        assertThat(answer.closed).isTrue();
+        assertThat(receiveAll(1, Duration.ofSeconds(1))).isEmpty();
+    }
+
+    @Test
     void should_answer_501_for_a_transfer_coding_it_does_not_decode() throws Exception {
         String chunked = Integer.toHexString(TASK.length()) + "\r\n" + TASK + "\r\n0\r\n\r\n";
 
