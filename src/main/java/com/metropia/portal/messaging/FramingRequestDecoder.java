@@ -24,6 +24,8 @@ import io.vertx.core.http.impl.VertxHttpRequestDecoder;
  * decode: the server answers it 400 (501 for a coding it does not know) and closes the connection, and the decoder
  * reads nothing more from it.
  * <p>
+ * A version other than HTTP/1.0 and 1.1 is refused the same way, with 505.
+ * <p>
  * It also tells {@link ConnectionGuard} when the first byte of a request arrives, which starts the header timeout.
  */
 final class FramingRequestDecoder extends VertxHttpRequestDecoder {
@@ -79,6 +81,12 @@ final class FramingRequestDecoder extends VertxHttpRequestDecoder {
     }
 
     static void checkFraming(HttpMessage message) {
+        HttpVersion version = message.protocolVersion();
+        if (!version.equals(HttpVersion.HTTP_1_1) && !version.equals(HttpVersion.HTTP_1_0)) {
+            // Vert.x would answer it with a bare 501 of its own
+            throw new FramingException(505, "HTTP version " + version.majorVersion() + "." + version.minorVersion()
+                                            + " is not supported: send HTTP/1.1");
+        }
         HttpHeaders headers = message.headers();
         List<String> fields = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (fields.isEmpty()) {

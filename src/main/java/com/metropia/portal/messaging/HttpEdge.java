@@ -136,8 +136,7 @@ final class HttpEdge extends VertxWrapper {
         String detail;
         if (cause instanceof FramingRequestDecoder.FramingException framing) {
             status = framing.status();
-            detail = framing.getMessage() + ": refused, and the connection is closed (RFC 9112, section 6.1)."
-                     + " Nothing was done";
+            detail = framing.getMessage() + ": refused, and the connection is closed. Nothing was done";
         } else if (cause instanceof TooLongFrameException && cause.getMessage() != null
                    && cause.getMessage().startsWith("An HTTP line is larger than")) {
             status = 414;

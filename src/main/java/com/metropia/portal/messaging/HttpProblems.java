@@ -209,6 +209,7 @@ public class HttpProblems {
             case 415 -> "Unsupported Media Type";
             case 431 -> "Request Header Fields Too Large";
             case 501 -> "Not Implemented";
+            case 505 -> "HTTP Version Not Supported";
             case 503 -> "Service Unavailable";
             default -> status >= 500 ? "Internal Server Error" : "Error";
         };

@@ -229,11 +229,13 @@ class HttpEdgeTest extends PortalTestSupport {
                                         + "a".repeat(20_000) + "\r\n\r\n");
 
         Answer longLine = exchange("GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        Answer otherVersion = exchange("GET /observe/health HTTP/1.2\r\nHost: 127.0.0.1\r\n\r\n");
 
         assertThat(badLine.status()).as(badLine.raw).isEqualTo(400);
         assertThat(hugeHeaders.status()).as(hugeHeaders.raw).isEqualTo(431);
         assertThat(longLine.status()).as(longLine.raw).isEqualTo(414);
-        for (Answer answer : List.of(badLine, hugeHeaders, longLine)) {
+        assertThat(otherVersion.status()).as(otherVersion.raw).isEqualTo(505);
+        for (Answer answer : List.of(badLine, hugeHeaders, longLine, otherVersion)) {
             assertThat(problem(answer).get("requestId").asText()).isEqualTo(answer.header("X-Request-Id"));
             assertThat(answer.closed).isTrue();
         }

@@ -63,10 +63,11 @@ class TaskRouteTest extends PortalTestSupport {
         Message message = receiveAll(1).get(0);
         assertThat(message.messageAttributes()).isEmpty();
         assertThat(message.body()).isEqualTo("{\"action\":\"a\",\"data\":{}}");
-        // Nor does anything of the request, or of SQS, come back as a response header.
+        // Nor does anything of the request, or of SQS, come back as a response header, but the request id.
         assertThat(response.headers().map().keySet())
                 .allSatisfy(name -> assertThat(name.toLowerCase())
-                        .isIn(":status", "content-type", "content-length", "transfer-encoding"));
+                        .isIn(":status", "content-type", "content-length", "transfer-encoding", "x-request-id"));
+        assertThat(response.headers().firstValue("X-Request-Id")).hasValue("req-1");
     }
 
     @Test
