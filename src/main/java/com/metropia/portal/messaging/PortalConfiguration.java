@@ -171,6 +171,8 @@ public class PortalConfiguration implements CamelConfiguration {
         });
         // The HTTP server is optional (an embedding application may run none): only then are its errors dressed.
         if (context.getClassResolver().resolveClass(VERTX_ROUTER) != null) {
+            // before the server starts: its connections get the limits of portal.http.*
+            HttpEdge.install(context, mapper);
             context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
                 @Override
                 public void notify(CamelEvent event) {

@@ -70,6 +70,7 @@ public final class PortalMessagingApplication {
         main.addInitialProperty("camel.main.name", "portal-messaging");
         main.addInitialProperty("camel.main.routes-include-pattern", PACKED_ROUTES);
         main.addInitialProperty("camel.server.enabled", "true");
+        main.addInitialProperty("camel.server.host", "{{portal.http.host:0.0.0.0}}");
         main.addInitialProperty("camel.server.port", "{{portal.http.port:8080}}");
         // Health and metrics share the API's server: on a port of their own the API routes would bind to theirs.
         main.addInitialProperty("camel.management.port", "{{portal.http.port:8080}}");

@@ -3,22 +3,30 @@ package com.metropia.portal.messaging;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Errors the HTTP server answers before any route runs (an unknown path, a body over {@code camel.server.max-body-size},
  * a request during start-up or shutdown) as {@code application/problem+json}, like the routes' own errors, instead of
- * Vert.x's plain text or HTML, or Camel's bare status.
+ * Vert.x's plain text or HTML, or Camel's bare status. Every request gets its {@link RequestIds request id} here first.
  */
 final class VertxErrorPages {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VertxErrorPages.class);
 
     private VertxErrorPages() {
     }
 
     static void install(CamelContext context, ObjectMapper mapper) {
+        String healthPath = PortalConfiguration.optional(context.getPropertiesComponent(),
+                "camel.management.health-path").orElse("/observe/health");
         for (VertxPlatformHttpRouter router : context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
             // after every route of the server: what reaches it matched none
             // before every route of the server: while starting (the server listens before the routes take requests)
@@ -26,6 +34,7 @@ final class VertxErrorPages {
             // answers there are an HTML 404 and a bare 503)
             String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}");
             router.route().order(Integer.MIN_VALUE).handler(routing -> {
+                RequestIds.of(routing);
                 if (context.isStopping()) {
                     routing.response().putHeader("Retry-After", retryAfter);
                     answer(routing, mapper, 503, "The service is shutting down: nothing was done; retry");
@@ -36,8 +45,21 @@ final class VertxErrorPages {
                     routing.next();
                 }
             });
-            router.route().last().handler(routing -> answer(routing, mapper, 404,
-                    "No resource at " + routing.request().path() + ": the API takes POST /api/tasks and POST /api/events"));
+            // Probes that ask with HEAD get the status of GET without its body; the health routes only take GET.
+            router.route().order(Integer.MIN_VALUE + 2).method(HttpMethod.HEAD).handler(routing -> {
+                String path = routing.normalizedPath();
+                if (path.equals(healthPath) || path.startsWith(healthPath + "/")) {
+                    routing.reroute(HttpMethod.GET, routing.request().uri());
+                } else {
+                    routing.next();
+                }
+            });
+            router.route().last().handler(routing -> {
+                LOG.info("Request {}: 404 for {} {}", RequestIds.of(routing), routing.request().method(),
+                        printable(routing.request().path()));
+                answer(routing, mapper, 404,
+                        "No resource at this path: the API takes POST /api/tasks and POST /api/events");
+            });
             // the body handler of a route fails the request with 413; the server's own answer would be plain text
             router.route().failureHandler(routing -> {
                 if (routing.statusCode() == 413) {
@@ -49,25 +71,36 @@ final class VertxErrorPages {
         }
     }
 
-    private static Map<String, Object> problem(int status, String detail) {
+    static String problemJson(ObjectMapper mapper, int status, String detail, String requestId) {
         Map<String, Object> problem = new LinkedHashMap<>();
         problem.put("type", "about:blank");
         problem.put("title", HttpProblems.title(status));
         problem.put("status", status);
         problem.put("detail", detail);
-        return problem;
+        problem.put(RequestIds.KEY, requestId);
+        try {
+            return mapper.writeValueAsString(problem);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static void answer(RoutingContext routing, ObjectMapper mapper, int status, String detail) {
         if (routing.response().ended()) {
             return;
         }
-        try {
-            routing.response().setStatusCode(status)
-                    .putHeader("Content-Type", HttpProblems.PROBLEM_JSON)
-                    .end(mapper.writeValueAsString(problem(status, detail)));
-        } catch (Exception e) {
-            routing.response().setStatusCode(status).end();
-        }
+        String id = RequestIds.of(routing);
+        routing.response().setStatusCode(status)
+                .putHeader(RequestIds.HEADER, id)
+                .putHeader("Content-Type", HttpProblems.PROBLEM_JSON)
+                .end(problemJson(mapper, status, detail, id));
+    }
+
+    /** A path is the caller's text: no control character reaches the log, nor more than 200 of them. */
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder();
+        text.codePoints().limit(200).forEach(c -> out.append(Character.isISOControl(c)
+                ? String.format("\\u%04x", c) : Character.toString(c)));
+        return text.length() > 200 ? out.append("...").toString() : out.toString();
     }
 }

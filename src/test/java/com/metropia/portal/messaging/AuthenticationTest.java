@@ -175,7 +175,8 @@ class AuthenticationTest extends PortalTestSupport {
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
                 challenge -> assertThat(challenge).startsWith("Bearer realm=\"portal-messaging\""));
         JsonNode problem = json(response);
-        assertThat(problem.fieldNames()).toIterable().containsExactly("type", "title", "status", "detail");
+        assertThat(problem.fieldNames()).toIterable().containsExactly("type", "title", "status", "detail", "requestId");
+        assertThat(response.headers().firstValue("X-Request-Id")).hasValue(problem.get("requestId").asText());
         assertThat(problem.get("title").asText()).isEqualTo("Unauthorized");
         assertThat(problem.get("status").asInt()).isEqualTo(401);
         assertThat(problem.get("detail").asText()).contains(detail);

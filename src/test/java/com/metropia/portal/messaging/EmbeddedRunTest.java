@@ -1,5 +1,10 @@
 package com.metropia.portal.messaging;
 
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +28,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The README's run command as it boots: profile "embedded", the emulators started by the configuration, the service
@@ -60,6 +66,12 @@ class EmbeddedRunTest {
                             "[{\"userIds\":[\"1\"],\"eventName\":\"trip_completed\",\"eventMeta\":{}}]")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
+            // the README publishes this run's key: it answers this machine only
+            assertThat(properties.resolveProperty("camel.server.host")).hasValue("127.0.0.1");
+            for (InetAddress address : nonLoopbackAddresses()) {
+                assertThatThrownBy(() -> new Socket(address, Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)))
+                        .close()).as("reached on " + address).isInstanceOf(ConnectException.class);
+            }
             assertThat(task.statusCode()).as(task.body()).isEqualTo(202);
             assertThat(events.statusCode()).as(events.body()).isEqualTo(201);
             String sqsEndpoint = properties.resolveProperty("portal.sqs.endpoint").orElseThrow();
@@ -80,5 +92,16 @@ class EmbeddedRunTest {
         } finally {
             main.stop();
         }
+    }
+
+    /** The IPv4 addresses of this machine's other interfaces, where the embedded run must not be reachable. */
+    private static List<InetAddress> nonLoopbackAddresses() throws Exception {
+        List<InetAddress> addresses = new ArrayList<>();
+        for (NetworkInterface network : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (network.isUp() && !network.isLoopback()) {
+                network.inetAddresses().filter(Inet4Address.class::isInstance).forEach(addresses::add);
+            }
+        }
+        return addresses;
     }
 }

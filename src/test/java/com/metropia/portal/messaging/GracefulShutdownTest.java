@@ -30,7 +30,8 @@ class GracefulShutdownTest {
         PortalService service = PortalService.start(properties);
         CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(request(service),
                 HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(5)).until(() -> service.context().getInflightRepository().size() > 0);
+        // the request itself, not the redrive timer (also held up by the silent MongoDB)
+        await().atMost(Duration.ofSeconds(5)).until(() -> service.context().getInflightRepository().size("http-events") > 0);
 
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(service::close);
         await().atMost(Duration.ofSeconds(5)).until(() -> service.context().isStopping());
@@ -39,6 +40,8 @@ class GracefulShutdownTest {
         assertThat(during.statusCode()).as(during.body()).isEqualTo(503);
         assertThat(during.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(during.body()).contains("shutting down");
+        assertThat(during.headers().firstValue("X-Request-Id")).hasValueSatisfying(id ->
+                assertThat(during.body()).contains("\"requestId\":\"" + id + "\""));
         HttpResponse<String> first = inFlight.get();
         assertThat(first.statusCode()).as("the request in flight got its answer").isEqualTo(503);
         assertThat(first.body()).contains("\"storedEvents\":0");

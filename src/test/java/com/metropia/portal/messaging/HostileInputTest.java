@@ -272,7 +272,7 @@ class HostileInputTest extends PortalTestSupport {
 
     @Test
     void should_answer_404_as_a_problem_for_an_unknown_path() throws Exception {
-        assertProblem(postJson("/api/task", "{\"action\":\"a\",\"data\":{}}"), 404, "/api/task");
+        assertProblem(postJson("/api/task", "{\"action\":\"a\",\"data\":{}}"), 404, "No resource at this path");
         assertProblem(send(service.request("/").GET()), 404, "POST /api/tasks");
     }
 
@@ -288,6 +288,7 @@ class HostileInputTest extends PortalTestSupport {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(json(response).get("detail").asText()).containsIgnoringCase(detail);
+        assertThat(response.headers().firstValue("X-Request-Id")).hasValue(json(response).get("requestId").asText());
         // still answering
         assertThat(postJson("/api/events", "[]").statusCode()).isEqualTo(200);
     }

@@ -2,8 +2,12 @@ package com.metropia.portal.messaging;
 
 import java.net.SocketException;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mongodb.MongoSocketWriteException;
+import com.mongodb.MongoTimeoutException;
 import com.mongodb.ServerAddress;
+import org.apache.logging.log4j.Level;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
@@ -30,6 +34,47 @@ class HttpProblemsTest {
     @Test
     void should_answer_500_for_a_failure_of_the_service_itself() {
         assertThat(problems.statusOf(failed(new NullPointerException()))).isEqualTo(500);
+    }
+
+    @Test
+    void should_answer_503_in_plain_words_and_log_the_driver_details_under_the_request_id() throws Exception {
+        Exchange exchange = failed(new MongoTimeoutException("Timed out while waiting for a server. Client view of"
+                                                             + " cluster state is {type=UNKNOWN, servers=[{address="
+                                                             + "db.internal:27017, type=UNKNOWN}]"));
+        exchange.getMessage().setHeader("X-Request-Id", "req-503");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 503);
+
+        try (CapturedLogs logs = CapturedLogs.of(HttpProblems.class.getName(), Level.WARN)) {
+            problems.problem(exchange);
+
+            JsonNode problem = new ObjectMapper().readTree(exchange.getMessage().getBody(String.class));
+            assertThat(problem.get("detail").asText()).isEqualTo(
+                    "Nothing was done: a service behind the API did not answer; retry");
+            assertThat(problem.get("requestId").asText()).isEqualTo("req-503");
+            assertThat(exchange.getMessage().getBody(String.class)).doesNotContain("db.internal")
+                    .doesNotContain("cluster state");
+            assertThat(exchange.getMessage().getHeader("X-Request-Id")).isEqualTo("req-503");
+            assertThat(logs.lines()).singleElement().asString().startsWith("WARN Request req-503: answered 503")
+                    .contains("db.internal:27017");
+        }
+    }
+
+    @Test
+    void should_answer_500_without_naming_the_exception_and_log_it_at_error() throws Exception {
+        Exchange exchange = failed(new NullPointerException("Cannot invoke \"String.length()\" because \"secret\" is null"));
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 500);
+
+        try (CapturedLogs logs = CapturedLogs.of(HttpProblems.class.getName(), Level.WARN)) {
+            problems.problem(exchange);
+
+            JsonNode problem = new ObjectMapper().readTree(exchange.getMessage().getBody(String.class));
+            String requestId = problem.get("requestId").asText();
+            assertThat(requestId).matches("[0-9a-f-]{36}");
+            assertThat(problem.get("detail").asText()).isEqualTo("Internal error. Nothing is known to be stored");
+            assertThat(exchange.getMessage().getBody(String.class)).doesNotContain("NullPointer").doesNotContain("secret");
+            assertThat(logs.lines()).singleElement().asString()
+                    .startsWith("ERROR Request " + requestId + ": answered 500").contains("NullPointerException");
+        }
     }
 
     private static Exchange failed(Exception error) {

@@ -67,10 +67,11 @@ class TaskRouteTest extends PortalTestSupport {
         assertThat(message.messageAttributes().get("taskId").stringValue())
                 .matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
         assertThat(message.body()).isEqualTo("{\"action\":\"a\",\"data\":{}}");
-        // Nor does anything of the request, or of SQS, come back as a response header.
+        // Nor does anything of the request, or of SQS, come back as a response header, but the request id.
         assertThat(response.headers().map().keySet())
                 .allSatisfy(name -> assertThat(name.toLowerCase())
-                        .isIn(":status", "content-type", "content-length", "transfer-encoding"));
+                        .isIn(":status", "content-type", "content-length", "transfer-encoding", "x-request-id"));
+        assertThat(response.headers().firstValue("X-Request-Id")).hasValue("req-1");
     }
 
     @Test
