@@ -1,0 +1,99 @@
+package com.metropia.portal.messaging.dev;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+
+/**
+ * Holds the requests that reach the HTTP server while routes are swapped, and lets them through once the new routes
+ * run. A request's exchange may be anywhere between the HTTP server and a {@code direct:} consumer: stopping a route
+ * under it fails it, and Camel 4.17's direct producer, while one caller waits for a consumer, hands the others the
+ * consumer it had cached, that is the route being removed. So the routes are swapped only while no request is between
+ * the server and its answer, and the requests that arrive meanwhile wait for the swap instead of failing.
+ */
+final class HttpRequestHold {
+
+    private final CamelContext context;
+    private final Object lock = new Object();
+    private final List<Runnable> held = new ArrayList<>();
+    /** The requests let through, until they are seen answered. */
+    private final Set<RoutingContext> passed = ConcurrentHashMap.newKeySet();
+    private boolean installed;
+    private boolean holding;
+
+    HttpRequestHold(CamelContext context) {
+        this.context = context;
+    }
+
+    /** From now on new requests wait; returns once the requests already let through have their answer, or at the deadline. */
+    boolean hold(long deadlineNanos) throws InterruptedException {
+        install();
+        synchronized (lock) {
+            holding = true;
+        }
+        // polled: a response has one end handler, which the HTTP consumer sets for itself
+        passed.removeIf(HttpRequestHold::answered);
+        while (!passed.isEmpty()) {
+            if (System.nanoTime() > deadlineNanos) {
+                return false;
+            }
+            Thread.sleep(5);
+            passed.removeIf(HttpRequestHold::answered);
+        }
+        return true;
+    }
+
+    private static boolean answered(RoutingContext routing) {
+        return routing.response().ended() || routing.response().closed();
+    }
+
+    /** Lets the held requests through, to the routes running now. */
+    void release() {
+        List<Runnable> waiting;
+        synchronized (lock) {
+            holding = false;
+            waiting = List.copyOf(held);
+            held.clear();
+        }
+        waiting.forEach(Runnable::run);
+    }
+
+    /** Ahead of every route of the server, once: it knows nothing before the first reload. */
+    private void install() {
+        synchronized (lock) {
+            if (installed) {
+                return;
+            }
+            installed = true;
+        }
+        for (VertxPlatformHttpRouter router : context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
+            router.route().order(Integer.MIN_VALUE).handler(this::handle);
+        }
+    }
+
+    private void handle(RoutingContext routing) {
+        synchronized (lock) {
+            if (holding) {
+                // the body stays unread until a route's body handler takes it
+                routing.request().pause();
+                Context vertxContext = Vertx.currentContext();
+                // rerouted, the request meets the server's routes as they are then, the new ones included
+                held.add(() -> vertxContext.runOnContext(
+                        nothing -> routing.reroute(routing.request().method(), routing.request().uri())));
+                return;
+            }
+            passed.add(routing);
+        }
+        if (passed.size() > 1_000) {
+            passed.removeIf(HttpRequestHold::answered);
+        }
+        routing.next();
+    }
+}
