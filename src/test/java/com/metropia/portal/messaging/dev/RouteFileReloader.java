@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reloads a route file of the embedded run when it is saved, templates and templated routes included (Camel 4.17's
  * own reload leaves templated routes as they were). The saved files are linted first: a broken edit is logged as
- * {@code file:line:column: message} and the routes already running keep serving.
+ * {@code file:line:column: message} and the routes already running keep serving. A good one is swapped in under
+ * traffic without failing a request: see {@link HttpRequestHold} and {@link #remove}.
  */
 public class RouteFileReloader extends ServiceSupport {
 
@@ -249,9 +250,9 @@ public class RouteFileReloader extends ServiceSupport {
      * Stops and removes the routes without failing or stalling an exchange in flight. Camel's own route stop keeps a
      * {@code direct:} consumer taking exchanges until its route has none in flight (which under steady traffic never
      * happens before the shutdown timeout), and stopping a route whose callee was stopped first leaves the caller's
-     * exchanges waiting for a consumer until the same timeout, then failing. So the routes are stopped callers first:
-     * each stops taking new exchanges (a {@code direct:} caller outside the file then waits for the new consumer,
-     * which the reload starts a moment later), finishes those in flight, and only then goes.
+     * exchanges waiting for a consumer until the same timeout, then failing. So the routes are stopped callers first
+     * (HTTP requests are already held before any route): each stops taking new exchanges, finishes those in flight,
+     * and only then goes; an exchange that does not come from HTTP, such as a timer's, finishes before its route goes.
      */
     private void remove(Set<String> ids, long deadline) throws Exception {
         List<Route> routes = callersFirst(ids.stream().map(context::getRoute).filter(Objects::nonNull).toList());
