@@ -123,7 +123,7 @@ class PythonDropInsTest {
             call = CompletableFuture.supplyAsync(() -> python(serviceUrl(), PortalService.API_KEY, """
                     events = [{'userIds': [str(n)], 'eventName': 'trip_completed', 'eventMeta': {'run': '%s', 'n': n}}
                               for n in range(1200)]
-                    out(call(lambda: pm.send_sqs_event(events, timeout=2)))
+                    out(call(lambda: pm.send_sqs_event(events, timeout=5)))
                     """.formatted(run)));
             // the second try has arrived while the first one is still in flight
             await().atMost(Duration.ofSeconds(60))
