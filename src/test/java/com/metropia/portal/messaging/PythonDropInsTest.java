@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.bench.FaultProxy;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -46,6 +47,8 @@ class PythonDropInsTest {
     private final EmbeddedEmulators emulators = SharedEmulators.get();
     private HoldingProxy sqsProxy;
     private HoldingProxy mongoProxy;
+    /** Between the service and mongoProxy: cuts MongoDB off. */
+    private FaultProxy mongoCut;
     private PortalService service;
     private SqsClient sqs;
     private MongoClient mongo;
@@ -59,11 +62,17 @@ class PythonDropInsTest {
         queueUrl = emulators.createQueue("python-drop-ins");
         sqsProxy = HoldingProxy.to(emulators.sqsPort());
         mongoProxy = HoldingProxy.to(emulators.mongoPort());
+        mongoCut = FaultProxy.start("mongodb", "127.0.0.1", mongoProxy.port());
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);
         // SQS and MongoDB through proxies that hold what the service sends while a test says so
         properties.put("portal.sqs.endpoint", "http://127.0.0.1:" + sqsProxy.port());
         properties.put("portal.sqs.queue-url", queueUrl);
-        properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + mongoProxy.port());
+        // a request held at the proxy for longer than the driver's 10 s heartbeat timeout would be cut by the driver
+        properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + mongoCut.port() + "/?connectTimeoutMS=30000");
+        // a MongoDB cut off is a 503 within a few seconds, to be tried again after 1 s
+        properties.put("portal.mongodb.server-selection-timeout-ms", "1000");
+        properties.put("portal.mongodb.max-attempts", "2");
+        properties.put("portal.http.retry-after-seconds", "1");
         service = PortalService.start(properties);
         sqs = emulators.newSqsClient();
         mongo = MongoClients.create(emulators.mongoUri());
@@ -74,7 +83,7 @@ class PythonDropInsTest {
         if (service != null) {
             service.close();
         }
-        for (AutoCloseable closeable : new AutoCloseable[] {sqsProxy, mongoProxy, sqs, mongo}) {
+        for (AutoCloseable closeable : new AutoCloseable[] {sqsProxy, mongoCut, mongoProxy, sqs, mongo}) {
             try {
                 if (closeable != null) {
                     closeable.close();
@@ -119,11 +128,11 @@ class PythonDropInsTest {
         mongoProxy.hold();
         CompletableFuture<JsonNode> call;
         try {
-            // 1,200 events, and a timeout far below what storing them takes while MongoDB holds the first try
+            // 1,200 events; MongoDB holds the first try past its timeout
             call = CompletableFuture.supplyAsync(() -> python(serviceUrl(), PortalService.API_KEY, """
                     events = [{'userIds': [str(n)], 'eventName': 'trip_completed', 'eventMeta': {'run': '%s', 'n': n}}
                               for n in range(1200)]
-                    out(call(lambda: pm.send_sqs_event(events, timeout=5)))
+                    out(call(lambda: pm.send_sqs_event(events, timeout=10)))
                     """.formatted(run)));
             // the second try has arrived while the first one is still in flight
             await().atMost(Duration.ofSeconds(60))
@@ -147,6 +156,42 @@ class PythonDropInsTest {
     }
 
     @Test
+    void should_wait_as_the_503_says_and_store_the_events_once_mongodb_is_back() throws Exception {
+        String run = UUID.randomUUID().toString();
+        ManagedCamelContext managed = service.context().getCamelContextExtension()
+                .getContextPlugin(ManagedCamelContext.class);
+        long answeredBefore = managed.getManagedRoute("http-events").getExchangesTotal();
+        mongoCut.down();
+        CompletableFuture<JsonNode> call;
+        try {
+            call = CompletableFuture.supplyAsync(() -> python(serviceUrl(), PortalService.API_KEY, """
+                    import time
+                    events = [{'userIds': [str(n)], 'eventName': 'trip_completed', 'eventMeta': {'run': '%s', 'n': n}}
+                              for n in range(600)]
+                    started = time.monotonic()
+                    result = call(lambda: pm.send_sqs_event(events))
+                    result['seconds'] = time.monotonic() - started
+                    out(result)
+                    """.formatted(run)));
+            // the first try was answered (503: MongoDB did not answer)
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> managed.getManagedRoute("http-events").getExchangesTotal() > answeredBefore);
+        } finally {
+            mongoCut.up();
+        }
+        JsonNode result = call.get(120, TimeUnit.SECONDS);
+
+        assertThat(result.has("error")).as(result.toString()).isFalse();
+        assertThat(result.get("documents").asInt()).isEqualTo(2);
+        assertThat(result.get("seconds").asDouble()).as("waited the Retry-After of 1 s").isGreaterThanOrEqualTo(1.0);
+        List<Integer> numbers = new ArrayList<>();
+        mongo.getDatabase(database).getCollection("send_event").find(Filters.eq("data.eventMeta.run", run))
+                .forEach(document -> document.getList("data", Document.class)
+                        .forEach(event -> numbers.add(event.get("eventMeta", Document.class).getInteger("n"))));
+        assertThat(numbers).as("each event once").hasSize(600).doesNotHaveDuplicates();
+    }
+
+    @Test
     void should_send_one_task_when_it_is_tried_again_while_its_first_try_is_being_sent() throws Exception {
         String run = UUID.randomUUID().toString();
         ManagedCamelContext managed = service.context().getCamelContextExtension()
@@ -156,7 +201,7 @@ class PythonDropInsTest {
         CompletableFuture<JsonNode> call;
         try {
             call = CompletableFuture.supplyAsync(() -> python(serviceUrl(), PortalService.API_KEY, """
-                    out(call(lambda: pm.send_sqs_task('dropin_test', {'run': '%s'}, timeout=2)))
+                    out(call(lambda: pm.send_sqs_task('dropin_test', {'run': '%s'}, timeout=5)))
                     """.formatted(run)));
             // the first try waits at SQS; a later one was answered (409, being sent) meanwhile
             await().atMost(Duration.ofSeconds(60))
