@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -287,8 +289,7 @@ class PythonDropInsTest {
             assertThat(result.find()).as("python3 printed a result:\n" + text).isTrue();
             assertThat(process.exitValue()).as(text).isZero();
             return JSON.readTree(result.group(1));
-        } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException
-                 | java.util.concurrent.TimeoutException e) {
+        } catch (IOException | InterruptedException | ExecutionException | TimeoutException e) {
             throw new AssertionError("running python3: " + e, e);
         }
     }
