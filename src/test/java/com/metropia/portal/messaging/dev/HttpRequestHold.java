@@ -65,8 +65,11 @@ final class HttpRequestHold {
         waiting.forEach(Runnable::run);
     }
 
-    /** Ahead of every route of the server, once: it knows nothing before the first reload. */
-    private void install() {
+    /**
+     * Ahead of every route of the server, once, as soon as the server is up: a request it did not see go by could be
+     * on its way to a route when a reload starts.
+     */
+    void install() {
         synchronized (lock) {
             if (installed) {
                 return;

@@ -67,9 +67,14 @@ public class RouteFileReloader extends ServiceSupport {
     }
 
     @Override
-    protected void doStart() throws IOException {
+    protected void doStart() throws Exception {
         for (Path file : RouteLint.routeFiles(directory)) {
             lastGood.put(file.toAbsolutePath(), Files.readString(file));
+        }
+        if (context.isStarted()) {
+            requests.install();
+        } else {
+            context.addStartupListener((started, alreadyStarted) -> requests.install());
         }
         watcher = FileSystems.getDefault().newWatchService();
         directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
