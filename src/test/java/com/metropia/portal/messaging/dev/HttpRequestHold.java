@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -23,8 +24,8 @@ final class HttpRequestHold {
     private final CamelContext context;
     private final Object lock = new Object();
     private final List<Runnable> held = new ArrayList<>();
-    /** The requests let through, until they are seen answered. */
-    private final Set<RoutingContext> passed = ConcurrentHashMap.newKeySet();
+    /** The responses of the requests let through, until they are seen ended (not the requests: they hold the body). */
+    private final Set<HttpServerResponse> passed = ConcurrentHashMap.newKeySet();
     private boolean installed;
     private boolean holding;
 
@@ -50,8 +51,8 @@ final class HttpRequestHold {
         return true;
     }
 
-    private static boolean answered(RoutingContext routing) {
-        return routing.response().ended() || routing.response().closed();
+    private static boolean answered(HttpServerResponse response) {
+        return response.ended() || response.closed();
     }
 
     /** Lets the held requests through, to the routes running now. */
@@ -92,9 +93,9 @@ final class HttpRequestHold {
                         nothing -> routing.reroute(routing.request().method(), routing.request().uri())));
                 return;
             }
-            passed.add(routing);
+            passed.add(routing.response());
         }
-        if (passed.size() > 1_000) {
+        if (passed.size() > 64) {
             passed.removeIf(HttpRequestHold::answered);
         }
         routing.next();
