@@ -10,22 +10,32 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import com.metropia.portal.messaging.lint.RouteLint;
 import org.apache.camel.CamelContext;
+import org.apache.camel.EndpointAware;
+import org.apache.camel.Navigate;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
 import org.apache.camel.RouteConfigurationsBuilder;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteTemplateDefinition;
 import org.apache.camel.spi.Resource;
+import org.apache.camel.spi.ShutdownStrategy;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.snakeyaml.engine.v2.api.Load;
@@ -35,7 +45,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reloads a route file of the embedded run when it is saved, templates and templated routes included (Camel 4.17's
  * own reload leaves templated routes as they were). The saved files are linted first: a broken edit is logged as
- * {@code file:line:column: message} and the routes already running keep serving.
+ * {@code file:line:column: message} and the routes already running keep serving. A good one is swapped in under
+ * traffic without failing a request: see {@link HttpRequestHold} and {@link #remove}.
  */
 public class RouteFileReloader extends ServiceSupport {
 
@@ -45,18 +56,25 @@ public class RouteFileReloader extends ServiceSupport {
     private final Path directory;
     /** Per file, the text of the version running now. */
     private final Map<Path, String> lastGood = new ConcurrentHashMap<>();
+    private final HttpRequestHold requests;
     private WatchService watcher;
     private Thread thread;
 
     public RouteFileReloader(CamelContext context, Path directory) {
         this.context = context;
         this.directory = directory.toAbsolutePath();
+        this.requests = new HttpRequestHold(context);
     }
 
     @Override
-    protected void doStart() throws IOException {
+    protected void doStart() throws Exception {
         for (Path file : RouteLint.routeFiles(directory)) {
             lastGood.put(file.toAbsolutePath(), Files.readString(file));
+        }
+        if (context.isStarted()) {
+            requests.install();
+        } else {
+            context.addStartupListener((started, alreadyStarted) -> requests.install());
         }
         watcher = FileSystems.getDefault().newWatchService();
         directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
@@ -85,7 +103,7 @@ public class RouteFileReloader extends ServiceSupport {
                     }
                     key.reset();
                     // an editor's save can come as several events: take them all before reloading once
-                    key = watcher.poll(300, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    key = watcher.poll(300, TimeUnit.MILLISECONDS);
                 } while (key != null);
                 for (Path file : changed) {
                     reload(file);
@@ -104,7 +122,9 @@ public class RouteFileReloader extends ServiceSupport {
             if (text.isBlank() || text.equals(lastGood.get(file))) {
                 return;
             }
+            long saved = System.nanoTime();
             List<RouteLint.Problem> problems = RouteLint.lint(RouteLint.routeFiles(directory));
+            long linted = System.nanoTime();
             if (!problems.isEmpty()) {
                 problems.forEach(problem -> LOG.warn("{}", problem));
                 LOG.warn("{} not reloaded: the routes already running keep serving", file.getFileName());
@@ -115,27 +135,48 @@ public class RouteFileReloader extends ServiceSupport {
             if (previous != null) {
                 ids.addAll(idsDefinedIn(previous));
             }
-            remove(ids);
+            // parsed before anything stops, so the routes are down only for as long as the swap itself takes
+            List<RoutesBuilder> builders = parse(file, text);
+            long started = System.nanoTime();
+            long deadline = started + shutdownTimeoutNanos();
             try {
-                add(file, text);
-                lastGood.put(file, text);
-                LOG.info("Reloaded {}", file.getFileName());
-            } catch (Exception e) {
-                LOG.error("Reloading {} failed: {}", file.getFileName(), e.getMessage(), e);
-                if (previous != null) {
-                    remove(ids);
-                    add(file, previous);
-                    LOG.warn("{}: the previous version is running again", file.getFileName());
+                if (!requests.hold(deadline)) {
+                    LOG.warn("Requests still unanswered after the shutdown timeout: reloading {} under them",
+                            file.getFileName());
                 }
+                remove(ids, deadline);
+                try {
+                    add(builders);
+                    lastGood.put(file, text);
+                    LOG.info("Reloaded {} (lint {} ms, then requests held {} ms)", file.getFileName(),
+                            (linted - saved) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
+                } catch (Exception e) {
+                    LOG.error("Reloading {} failed: {}", file.getFileName(), e.getMessage(), e);
+                    if (previous != null) {
+                        remove(ids, deadline);
+                        add(parse(file, previous));
+                        LOG.warn("{}: the previous version is running again", file.getFileName());
+                    }
+                }
+            } finally {
+                requests.release();
             }
         } catch (Exception e) {
             LOG.error("Reloading {} failed: {}", file.getFileName(), e.getMessage(), e);
         }
     }
 
-    private void add(Path file, String text) throws Exception {
+    private long shutdownTimeoutNanos() {
+        ShutdownStrategy shutdown = context.getShutdownStrategy();
+        return shutdown.getTimeUnit().toNanos(shutdown.getTimeout());
+    }
+
+    private List<RoutesBuilder> parse(Path file, String text) throws Exception {
         Resource resource = ResourceHelper.fromString("file:" + file, text);
-        List<RoutesBuilder> builders = new ArrayList<>(PluginHelper.getRoutesLoader(context).findRoutesBuilders(resource));
+        return new ArrayList<>(PluginHelper.getRoutesLoader(context).findRoutesBuilders(resource));
+    }
+
+    private void add(List<RoutesBuilder> builders) throws Exception {
         for (RoutesBuilder builder : builders) {
             if (builder instanceof RouteConfigurationsBuilder configurations) {
                 context.addRoutesConfigurations(configurations);
@@ -148,6 +189,42 @@ public class RouteFileReloader extends ServiceSupport {
         for (RoutesBuilder builder : builders) {
             builder.addTemplatedRoutesToCamelContext(context);
         }
+    }
+
+    /**
+     * The routes ordered so that a route comes before every route it sends to (by {@code to}, or any step that names
+     * its endpoint); a cycle, or a route reached only through a dynamic endpoint, keeps the order given.
+     */
+    static List<Route> callersFirst(List<Route> routes) {
+        Map<Route, Set<String>> targets = new LinkedHashMap<>();
+        routes.forEach(route -> targets.put(route, endpointsSentTo(route.navigate(), new HashSet<>())));
+        List<Route> ordered = new ArrayList<>();
+        List<Route> left = new ArrayList<>(routes);
+        while (!left.isEmpty()) {
+            // the first route that no route still left sends to
+            Route next = left.stream()
+                    .filter(route -> left.stream().noneMatch(caller -> caller != route
+                            && targets.get(caller).contains(route.getEndpoint().getEndpointKey())))
+                    .findFirst().orElse(left.get(0));
+            ordered.add(next);
+            left.remove(next);
+        }
+        return ordered;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<String> endpointsSentTo(Navigate<Processor> node, Set<String> found) {
+        if (node != null && node.hasNext()) {
+            for (Processor processor : node.next()) {
+                if (processor instanceof EndpointAware aware && aware.getEndpoint() != null) {
+                    found.add(aware.getEndpoint().getEndpointKey());
+                }
+                if (processor instanceof Navigate<?> children) {
+                    endpointsSentTo((Navigate<Processor>) children, found);
+                }
+            }
+        }
+        return found;
     }
 
     /** The ids of the routes, templated routes, templates and route configurations a YAML file defines. */
@@ -174,12 +251,31 @@ public class RouteFileReloader extends ServiceSupport {
         return ids;
     }
 
-    private void remove(Set<String> ids) throws Exception {
-        for (String id : ids) {
-            if (context.getRoute(id) != null) {
-                context.getRouteController().stopRoute(id);
-                context.removeRoute(id);
+    /**
+     * Stops and removes the routes without failing or stalling an exchange in flight. Camel's own route stop keeps a
+     * {@code direct:} consumer taking exchanges until its route has none in flight (which under steady traffic never
+     * happens before the shutdown timeout), and stopping a route whose callee was stopped first leaves the caller's
+     * exchanges waiting for a consumer until the same timeout, then failing. So the routes are stopped callers first
+     * (HTTP requests are already held before any route): each stops taking new exchanges, finishes those in flight,
+     * and only then goes; an exchange that does not come from HTTP, such as a timer's, finishes before its route goes.
+     */
+    private void remove(Set<String> ids, long deadline) throws Exception {
+        List<Route> routes = callersFirst(ids.stream().map(context::getRoute).filter(Objects::nonNull).toList());
+        for (Route route : routes) {
+            ServiceHelper.stopService(route.getConsumer());
+            while (context.getInflightRepository().size(route.getRouteId()) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
+            int left = context.getInflightRepository().size(route.getRouteId());
+            if (left > 0) {
+                LOG.warn("Route {} still has {} exchange(s) in flight after the shutdown timeout: stopping it anyway",
+                        route.getRouteId(), left);
+            }
+        }
+        for (Route route : routes) {
+            // nothing is in flight any more, so Camel's graceful stop has nothing to wait for
+            context.getRouteController().stopRoute(route.getRouteId(), 1, TimeUnit.SECONDS);
+            context.removeRoute(route.getRouteId());
         }
         ModelCamelContext model = (ModelCamelContext) context;
         for (RouteTemplateDefinition template : List.copyOf(model.getRouteTemplateDefinitions())) {
