@@ -35,7 +35,7 @@ final class HttpPortCheck {
     static String message(String host, int port, String reason) {
         return "The HTTP server cannot listen on " + host + ":" + port + " (" + reason + "): stop what uses port "
                + port + ", or set portal.http.port (PORTAL_HTTP_PORT) to a free port"
-               + (host.equals("0.0.0.0") ? "" : " or camel.server.host (CAMEL_SERVER_HOST) to an address of this"
+               + (host.equals("0.0.0.0") ? "" : " or portal.http.host (PORTAL_HTTP_HOST) to an address of this"
                                                  + " machine");
     }
 }

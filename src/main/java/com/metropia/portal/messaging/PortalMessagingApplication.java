@@ -45,7 +45,8 @@ public final class PortalMessagingApplication {
             // Marked done, so that on exit Camel's hang-up hook does not report a SIGTERM that nobody sent.
             main.completed();
             // a logger of its own here: createMain chose the logging configuration first
-            LoggerFactory.getLogger(PortalMessagingApplication.class).error(problems.getMessage());
+            // one log line each: the service's layout writes a line break inside a message as \n
+            problems.getMessage().lines().forEach(LoggerFactory.getLogger(PortalMessagingApplication.class)::error);
             return CONFIGURATION_ERROR;
         }
     }

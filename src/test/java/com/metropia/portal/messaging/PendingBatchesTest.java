@@ -105,7 +105,8 @@ class PendingBatchesTest extends PortalTestSupport {
         assertThat(problem.get("storedEvents").asInt()).isEqualTo(700);
         assertThat(problem.get("failedBatches")).hasSize(1);
         assertThat(problem.get("failedBatches").get(0).get("firstEvent").asInt()).isEqualTo(500);
-        assertThat(problem.get("failedBatches").get(0).get("error").asText()).contains("batch refused by the test");
+        assertThat(problem.get("failedBatches").get(0).get("error").asText())
+                .isEqualTo("MongoDB did not store the batch");
         assertThat(storedDocuments()).extracting(d -> d.getList("data", Object.class).size())
                 .containsExactly(500, 200);
     }

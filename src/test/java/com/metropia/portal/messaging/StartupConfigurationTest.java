@@ -137,7 +137,8 @@ class StartupConfigurationTest {
             environment.put("PORTAL_DEV_MONGODB_PORT", "0");
 
             assertStoppedByConfiguration(ChildJvm.run(EmbeddedPortalMessaging.class, environment, WITHIN),
-                    "The HTTP server cannot listen on 0.0.0.0:" + taken.getLocalPort(), "PORTAL_HTTP_PORT");
+                    "The HTTP server cannot listen on 127.0.0.1:" + taken.getLocalPort(), "PORTAL_HTTP_PORT",
+                    "PORTAL_HTTP_HOST");
         }
     }
 

@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
+import com.metropia.portal.messaging.InvalidConfigurationException;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.util.ObjectHelper;
 
 /**
  * Checks the YAML routes offline, every problem of every file in one run: YAML syntax and keys given twice, the Camel
@@ -80,13 +82,24 @@ public final class RouteLint {
         try {
             camel = LintCamel.boot(applicationProperties);
         } catch (Exception e) {
-            // The service would not start with these settings either: say so, and check what needs no service.
-            problems.add(new Problem(applicationProperties, 1, 1, "the service does not start with these settings: "
-                                                                  + LintCamel.rootMessage(e)));
+            // The service would not start with these settings either: say so, each reason at the setting it names
+            // unless a check below reports that setting already, and check what needs no service.
+            InvalidConfigurationException invalid = ObjectHelper.getException(InvalidConfigurationException.class, e);
+            List<String> reasons = invalid != null ? invalid.getProblems() : List.of(LintCamel.rootMessage(e));
             try (DefaultCamelContext bare = new DefaultCamelContext()) {
                 bare.getPropertiesComponent().setLocation("file:" + applicationProperties + ";optional=true");
                 LintCamel.STAND_IN_SETTINGS.forEach(bare.getPropertiesComponent()::addOverrideProperty);
-                problems.addAll(new RouteChecks(bare, false, parsed, applicationProperties).run());
+                RouteChecks checks = new RouteChecks(bare, false, parsed, applicationProperties);
+                List<Problem> found = checks.run();
+                problems.addAll(found);
+                for (String reason : reasons) {
+                    String key = reason.split("[ ,:]", 2)[0];
+                    if (found.stream().noneMatch(p -> p.message().contains(key))) {
+                        String message = "the service does not start with these settings: " + reason;
+                        problems.add(checks.propertyLine(key, message)
+                                .orElse(new Problem(applicationProperties, 1, 1, message)));
+                    }
+                }
             }
             schema.join();
             parsed.forEach(yaml -> problems.addAll(SchemaCheck.check(yaml)));

@@ -102,7 +102,9 @@ public final class PortalMetrics extends EventNotifierSupport {
             if (exchange.getException() != null) {
                 return;
             }
-            if (exchange.getProperty(TaskFallback.SQS_ERROR) != null
+            Object written = exchange.getMessage().getBody();
+            // a kept task's document, by its shape (the sender's exchange properties do not all reach this event)
+            if (written instanceof Document kept && kept.containsKey("taskId") && kept.containsKey("queueUrl")
                 && exchange.getProperty(TaskFallback.FALLBACK_ID) == null) {
                 counter(meters, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection").increment();
             }

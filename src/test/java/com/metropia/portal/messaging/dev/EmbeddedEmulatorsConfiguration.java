@@ -35,15 +35,15 @@ public class EmbeddedEmulatorsConfiguration implements CamelConfiguration {
         properties.addOverrideProperty("portal.sqs.endpoint", emulators.sqsEndpoint());
         properties.addOverrideProperty("portal.mongodb.uri", emulators.mongoUri());
         String queueUrl = emulators.createQueue(queue);
-        LOG.info("""
-
-                Embedded SQS (ElasticMQ) at {} with queue {}
-                  aws --endpoint-url {} --region {} sqs receive-message --queue-url {}
-                  (any credentials do, e.g. AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={})
-                Embedded MongoDB (mongo-java-server, in memory) at {}
-                  mongosh {}/{} --eval 'db.{}.find()'
-                """, emulators.sqsEndpoint(), queue, emulators.sqsEndpoint(), EmbeddedEmulators.REGION, queueUrl,
-                EmbeddedEmulators.ACCESS_KEY, EmbeddedEmulators.SECRET_KEY, emulators.mongoUri(), emulators.mongoUri(),
-                database, collection);
+        // one log line each: the service's layout writes a line break inside a message as \n
+        String banner = """
+                Embedded SQS (ElasticMQ) at %s with queue %s
+                  aws --endpoint-url %s --region %s sqs receive-message --queue-url %s
+                  (any credentials do, e.g. AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s)
+                Embedded MongoDB (mongo-java-server, in memory) at %s
+                  mongosh %s/%s --eval 'db.%s.find()'""".formatted(emulators.sqsEndpoint(), queue,
+                emulators.sqsEndpoint(), EmbeddedEmulators.REGION, queueUrl, EmbeddedEmulators.ACCESS_KEY,
+                EmbeddedEmulators.SECRET_KEY, emulators.mongoUri(), emulators.mongoUri(), database, collection);
+        banner.lines().forEach(LOG::info);
     }
 }
