@@ -1,14 +1,13 @@
 package com.metropia.portal.messaging.health;
 
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import org.apache.camel.util.ObjectHelper;
+import com.metropia.portal.messaging.SqsErrors;
+
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
@@ -55,20 +54,15 @@ final class SqsCheck extends BackendCheck {
         }
     }
 
-    /** {@code refused} (permanent until someone fixes the queue or the credentials), {@code unreachable} or {@code error}. */
+    /**
+     * {@code refused} (permanent until someone fixes the queue or the credentials), {@code unreachable} or
+     * {@code error}: the task path's own classification ({@link SqsErrors}), so readiness and the 502 of a task agree.
+     */
     static String kind(SdkException e) {
-        if (e instanceof QueueDoesNotExistException) {
+        if (SqsErrors.kindOf(e) != SqsErrors.Kind.OUTAGE) {
             return "refused";
         }
-        if (e instanceof AwsServiceException service) {
-            int status = service.statusCode();
-            return status >= 400 && status < 500 && !service.isThrottlingException() ? "refused" : "error";
-        }
-        if (e instanceof SdkClientException && (ObjectHelper.getException(UnknownHostException.class, e) != null
-                                                || String.valueOf(e.getMessage()).contains("credentials"))) {
-            return "refused";
-        }
-        return "unreachable";
+        return e instanceof AwsServiceException ? "error" : "unreachable";
     }
 
     static String reason(SdkException e) {

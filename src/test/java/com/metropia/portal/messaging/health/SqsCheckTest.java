@@ -63,7 +63,9 @@ class SqsCheckTest {
                 .awsErrorDetails(error("ThrottlingException", "Rate exceeded")).build();
         SdkException serverError = SqsException.builder().statusCode(500)
                 .awsErrorDetails(error("InternalFailure", "We encountered an internal error.")).build();
-        SdkException refused = SdkClientException.create("Unable to execute HTTP request: Connection refused");
+        // as the SDK builds it: the socket's error is the cause
+        SdkException refused = SdkClientException.create("Unable to execute HTTP request: Connection refused",
+                new java.net.ConnectException("Connection refused"));
 
         assertThat(SqsCheck.kind(throttled)).isEqualTo("error");
         assertThat(SqsCheck.reason(throttled)).isEqualTo("SQS answers with errors: HTTP 429 ThrottlingException: Rate exceeded");
