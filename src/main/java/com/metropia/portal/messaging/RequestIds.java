@@ -42,6 +42,9 @@ public final class RequestIds {
             id = accept(routing.request().getHeader(HEADER));
             routing.put(KEY, id);
             routing.request().headers().set(HEADER, id);
+        }
+        // set again after a reroute (a HEAD on health), which starts the answer afresh
+        if (!routing.response().headers().contains(HEADER)) {
             routing.response().putHeader(HEADER, id);
         }
         return id;

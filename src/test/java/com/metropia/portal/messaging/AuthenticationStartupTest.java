@@ -94,16 +94,7 @@ class AuthenticationStartupTest {
 
     /** Everything a start needs but the keys, in the environment of a JVM of its own (no PORTAL_API_KEYS here). */
     private Map<String, String> environmentWithoutKeys() {
-        Map<String, String> environment = new LinkedHashMap<>();
-        environment.put("PORTAL_HTTP_PORT", String.valueOf(PortalService.freePort()));
-        environment.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
-        environment.put("PORTAL_SQS_ENDPOINT", emulators.sqsEndpoint());
-        environment.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
-        environment.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
-        environment.put("PORTAL_SQS_QUEUE_URL", queueUrl);
-        environment.put("PORTAL_MONGODB_URI", emulators.mongoUri());
-        environment.put("PORTAL_MONGODB_DATABASE", "portal_auth_startup");
-        return environment;
+        return PortalService.emulatorEnvironment(emulators, queueUrl, "portal_auth_startup");
     }
 
     private Map<String, String> withoutKeys() {

@@ -103,6 +103,15 @@ final class ChildJvm implements AutoCloseable {
         });
     }
 
+    /** SIGTERM, as a supervisor stops a service, and what it said until it ended. */
+    Outcome stop(Duration within) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("the service did not stop within %s; it said:%n%s", within, output());
+        }
+        return new Outcome(process.exitValue(), output());
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

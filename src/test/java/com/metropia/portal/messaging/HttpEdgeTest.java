@@ -300,6 +300,7 @@ class HttpEdgeTest extends PortalTestSupport {
 
             assertThat(response.statusCode()).as(path).isEqualTo(200);
             assertThat(response.body()).isEmpty();
+            assertThat(response.headers().firstValue("X-Request-Id")).as(path).isPresent();
         }
     }
 

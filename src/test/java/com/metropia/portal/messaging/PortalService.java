@@ -49,6 +49,23 @@ final class PortalService implements AutoCloseable {
         return properties;
     }
 
+    /**
+     * The environment of a service in a JVM of its own that reaches the emulators, with the queue and database given
+     * (a free HTTP port, no API key: a test adds what it needs, or spoils one thing).
+     */
+    static Map<String, String> emulatorEnvironment(EmbeddedEmulators emulators, String queueUrl, String database) {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("PORTAL_HTTP_PORT", String.valueOf(freePort()));
+        environment.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
+        environment.put("PORTAL_SQS_ENDPOINT", emulators.sqsEndpoint());
+        environment.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
+        environment.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
+        environment.put("PORTAL_SQS_QUEUE_URL", queueUrl);
+        environment.put("PORTAL_MONGODB_URI", emulators.mongoUri());
+        environment.put("PORTAL_MONGODB_DATABASE", database);
+        return environment;
+    }
+
     /** Points the properties at an SQS endpoint where nothing listens (the queue URL too, so start-up does not look). */
     static Map<String, String> withUnreachableSqs(Map<String, String> properties) {
         String endpoint = "http://127.0.0.1:" + freePort();

@@ -195,16 +195,8 @@ class StartupConfigurationTest {
 
     /** Everything right: the service would start with this environment (a test then spoils one thing). */
     private Map<String, String> environment() {
-        Map<String, String> environment = new LinkedHashMap<>();
-        environment.put("PORTAL_HTTP_PORT", String.valueOf(PortalService.freePort()));
+        Map<String, String> environment = PortalService.emulatorEnvironment(emulators, queueUrl, "portal_startup");
         environment.put("PORTAL_API_KEYS", PortalService.API_KEY);
-        environment.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
-        environment.put("PORTAL_SQS_ENDPOINT", emulators.sqsEndpoint());
-        environment.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
-        environment.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
-        environment.put("PORTAL_SQS_QUEUE_URL", queueUrl);
-        environment.put("PORTAL_MONGODB_URI", emulators.mongoUri());
-        environment.put("PORTAL_MONGODB_DATABASE", "portal_startup");
         // a few seconds at most for a backend that does not answer
         environment.put("PORTAL_STARTUP_CHECK_TIMEOUT_MS", "3000");
         environment.put("PORTAL_MONGODB_SERVER_SELECTION_TIMEOUT_MS", "1500");

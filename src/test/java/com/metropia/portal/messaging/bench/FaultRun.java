@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.PortalMessagingApplication;
 import com.metropia.portal.messaging.bench.FaultRunVerdict.Observed;
 import com.metropia.portal.messaging.bench.FaultRunVerdict.QueuedMessage;
 import com.metropia.portal.messaging.bench.FaultRunVerdict.SentEvents;
@@ -280,6 +281,11 @@ public final class FaultRun {
                 Thread.sleep(100);
             }
             throw new IllegalStateException("The service was not UP within " + within + ": see " + log);
+        }
+
+        /** The exit code of the process, or -1 while it runs. */
+        int exitCode() {
+            return process.isAlive() ? -1 : process.exitValue();
         }
 
         /** SIGKILL on Unix: no shutdown hook, no in-flight request finishes. */
@@ -615,20 +621,32 @@ public final class FaultRun {
                 faults.add(new Fault(settings.killAt(), "kill", this::killAndRestart));
             }
             faults.sort(Comparator.comparingDouble(Fault::at));
-            for (Fault fault : faults) {
-                try {
+            // Each fault on a thread of its own, at its time: a restart that waits for the service to be UP again
+            // does not hold up a backend coming back (without which the restart may never pass its start-up check).
+            List<Thread> started = new ArrayList<>();
+            try {
+                for (Fault fault : faults) {
                     long wait = startNanos + seconds(fault.at()) - System.nanoTime();
                     if (ended.await(Math.max(0, wait), TimeUnit.NANOSECONDS)) {
                         mark("the run ended before " + fault.name() + " (planned at " + fault.at() + " s)");
-                        return;
+                        break;
                     }
-                    fault.action().run();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                } catch (Exception e) {
-                    mark(fault.name() + " failed: " + e);
+                    Thread action = new Thread(() -> {
+                        try {
+                            fault.action().run();
+                        } catch (Exception e) {
+                            mark(fault.name() + " failed: " + e);
+                        }
+                    }, "fault-run-" + fault.name());
+                    action.setDaemon(true);
+                    action.start();
+                    started.add(action);
                 }
+                for (Thread action : started) {
+                    action.join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
@@ -642,14 +660,27 @@ public final class FaultRun {
             service.kill();
             kill = String.format("%.0f s, %d in flight", (System.nanoTime() - startNanos) / 1e9, killedWith);
             mark("service killed (kill -9) with " + killedWith + " requests in flight");
-            long pid = service.start();
-            mark("service restarted (pid " + pid + ")");
-            try {
-                service.awaitUp(http, Duration.ofSeconds(90));
-                mark("service UP again");
-            } catch (IllegalStateException e) {
-                // The clients retry until the deadline all the same; the verdict says what that came to.
-                mark("service not UP again: " + e.getMessage());
+            long upUntil = System.nanoTime() + seconds(90);
+            while (true) {
+                long pid = service.start();
+                mark("service restarted (pid " + pid + ")");
+                try {
+                    service.awaitUp(http, Duration.ofNanos(Math.max(0, upUntil - System.nanoTime())));
+                    mark("service UP again");
+                    return;
+                } catch (IllegalStateException e) {
+                    // A start while SQS or MongoDB is cut off stops at the start-up check (exit code 2): started
+                    // again a second later, as a supervisor (systemd, Kubernetes) would.
+                    if (service.exitCode() == PortalMessagingApplication.CONFIGURATION_ERROR
+                        && System.nanoTime() < upUntil) {
+                        mark("service stopped at its start-up check (a backend is down); started again");
+                        Thread.sleep(1000);
+                        continue;
+                    }
+                    // The clients retry until the deadline all the same; the verdict says what that came to.
+                    mark("service not UP again: " + e.getMessage());
+                    return;
+                }
             }
         }
 
