@@ -14,9 +14,9 @@ import com.mongodb.client.MongoDatabase;
 /**
  * {@code portal-task-fallback}: how many tasks wait in the fallback collection for SQS to take them, with a warning in
  * its message above {@code portal.health.fallback-threshold}, and how many SQS would not take at all (the dead-letter
- * collection, detail {@code dead.letters}), which need a person. Always UP: a deep fallback means SQS is not taking tasks,
- * which {@code portal-sqs} already reports; taking the pod out of service would not drain it (the redrive does), and
- * the tasks it is still given are kept, not lost.
+ * collection, detail {@code dead.letters}), which need a person. Always UP: a deep fallback means SQS is not taking
+ * tasks, which {@code portal-sqs} already reports; taking the pod out of service would not drain it (the redrive does),
+ * and the tasks it is still given are kept, not lost; dead letters wait for a person, not for another instance.
  */
 final class TaskFallbackCheck extends BackendCheck {
 
