@@ -35,6 +35,13 @@ public class IncentiveEvents {
     public static final String OUTCOME = "portalEventsOutcome";
     /** Exchange property holding the {@link EventsOutcome.Batch} being stored. */
     public static final String BATCH = "portalEventsBatch";
+    /**
+     * Exchange property holding the request id of the call, set before the split so that every batch carries it (the
+     * split and the aggregator copy exchange properties, not the headers an edit may remove).
+     */
+    public static final String REQUEST_ID = "portalRequestId";
+    /** Field of a stored document holding the id of the request that wrote it. */
+    public static final String REQUEST_ID_FIELD = "request_id";
 
     private static final Logger LOG = LoggerFactory.getLogger("portal.events");
 
@@ -143,6 +150,10 @@ public class IncentiveEvents {
     public EventsOutcome newOutcome(Exchange exchange, String database, String collection, int batchSize)
             throws Exception {
         List<?> events = exchange.getMessage().getBody(List.class);
+        String requestId = RequestIds.stored(exchange);
+        if (requestId != null) {
+            exchange.setProperty(REQUEST_ID, requestId);
+        }
         Long requestBytes = exchange.getProperty(PortalJson.REQUEST_BYTES, Long.class);
         // BSON takes at most about 6 times the bytes of the JSON it comes from (arrays of one-digit numbers): a
         // request below that bound cannot fill a document, and skips encoding every event once more.
@@ -210,8 +221,8 @@ public class IncentiveEvents {
 
     /**
      * The document of one batch, exactly as the incentive system reads it:
-     * {@code {action: 'event', data: [events in request order], created_at: <date>}}. The id is chosen here so the
-     * caller can be told which document holds its events.
+     * {@code {action: 'event', data: [events in request order], created_at: <date>}}, plus {@code request_id} when
+     * the call had one. The id is chosen here so the caller can be told which document holds its events.
      */
     public Document toDocument(Exchange exchange) {
         List<?> batchEvents = exchange.getMessage().getBody(List.class);
@@ -225,6 +236,11 @@ public class IncentiveEvents {
         document.append("action", "event");
         document.append("data", batchEvents);
         document.append("created_at", new Date());
+        String requestId = exchange.getProperty(REQUEST_ID, String.class);
+        if (requestId != null) {
+            // after the fields the incentive system reads, which it finds as before
+            document.append(REQUEST_ID_FIELD, requestId);
+        }
         return document;
     }
 

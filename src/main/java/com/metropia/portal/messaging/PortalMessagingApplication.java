@@ -18,7 +18,28 @@ public final class PortalMessagingApplication {
     /** Exit code of a start-up stopped by the configuration ({@link InvalidConfigurationException}). */
     public static final int CONFIGURATION_ERROR = 2;
 
+    /** System property naming the console log format, text or json (the appender log4j2.properties writes to). */
+    static final String LOG_FORMAT = "portal.log.format";
+
     private PortalMessagingApplication() {
+    }
+
+    /**
+     * text or json, from -Dportal.log.format or PORTAL_LOG_FORMAT; any other value would leave log4j without an
+     * appender, and the service silent: it is said on standard error and text is used.
+     */
+    static String logFormat(String property, String environment) {
+        String value = property != null ? property : environment;
+        if (value == null || value.isBlank()) {
+            return "text";
+        }
+        String format = value.trim().toLowerCase(java.util.Locale.ROOT);
+        if (format.equals("text") || format.equals("json")) {
+            return format;
+        }
+        System.err.println("PORTAL_LOG_FORMAT (portal.log.format) must be text or json, not '"
+                           + LogValues.of(value) + "': the log is written as text");
+        return "text";
     }
 
     public static void main(String[] args) throws Exception {
@@ -60,6 +81,7 @@ public final class PortalMessagingApplication {
         if (System.getProperty("log4j2.configurationFile") == null) {
             System.setProperty("log4j2.configurationFile", "classpath:portal-messaging/log4j2.properties");
         }
+        System.setProperty(LOG_FORMAT, logFormat(System.getProperty(LOG_FORMAT), System.getenv("PORTAL_LOG_FORMAT")));
         Main main = new Main();
         for (Class<?> configuration : configurationsFirst) {
             main.configure().addConfiguration(configuration.asSubclass(org.apache.camel.CamelConfiguration.class));

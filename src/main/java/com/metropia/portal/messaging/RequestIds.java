@@ -50,6 +50,16 @@ public final class RequestIds {
         return id;
     }
 
+    /**
+     * The id stored with what a call writes ({@code request_id}): the {@code X-Request-Id} header the HTTP router set,
+     * or one a Java caller of {@code direct:task} / {@code direct:events} set (replaced by a new one when it is not
+     * safe to repeat); null without the header, so that nothing ties a document to an id nobody was given.
+     */
+    public static String stored(Exchange exchange) {
+        Object header = exchange.getMessage().getHeader(HEADER);
+        return header == null ? null : accept(header.toString());
+    }
+
     /** The id of an exchange that came over HTTP (the router set it), or a new one for any other caller. */
     public static String of(Exchange exchange) {
         String id = accept(exchange.getMessage().getHeader(HEADER, String.class));

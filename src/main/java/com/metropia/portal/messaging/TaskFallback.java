@@ -34,8 +34,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * each redriver claims only the tasks of its own queue (by queue URL), one at a time, for a while.
  * <p>
  * A fallback document: {@code {_id, body: <the exact SQS message body>, queue, queueUrl, messageGroupId, taskId,
- * deduplicationId, idempotencyKey?, created_at, reason, claimedUntil, attempts, nextAttemptAt, lastAttemptAt?,
- * error}}.
+ * deduplicationId, idempotencyKey?, created_at, request_id?, reason, claimedUntil, attempts, nextAttemptAt,
+ * lastAttemptAt?, error}}.
  * <p>
  * A task that fails gets its own backoff ({@code nextAttemptAt}), so the tasks behind it keep moving. A failure counts
  * as one of its {@code portal.tasks.redrive-max-attempts} only when SQS took another message of the queue since the
@@ -96,7 +96,13 @@ public class TaskFallback {
         if (key != null) {
             document.append("idempotencyKey", key);
         }
-        return document.append("created_at", new Date())
+        document.append("created_at", new Date());
+        // the route keeps the caller's X-Request-Id as a property: the headers are gone before SQS is called
+        Object requestId = exchange.getProperty(IncentiveEvents.REQUEST_ID);
+        if (requestId != null) {
+            document.append(IncentiveEvents.REQUEST_ID_FIELD, RequestIds.accept(requestId.toString()));
+        }
+        return document
                 .append("reason", SqsErrors.reason(error))
                 .append("claimedUntil", NOT_CLAIMED)
                 .append("attempts", 0)

@@ -2,9 +2,11 @@ package com.metropia.portal.messaging;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.metrics.PortalMetrics;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
@@ -20,6 +22,8 @@ import org.slf4j.LoggerFactory;
 final class VertxErrorPages {
 
     private static final Logger LOG = LoggerFactory.getLogger(VertxErrorPages.class);
+    /** Routing-context key of the counter of the answers made here ({@link #answer}), when there are metrics. */
+    private static final String REFUSED_COUNTER = "portalRefusedCounter";
 
     private VertxErrorPages() {
     }
@@ -33,8 +37,15 @@ final class VertxErrorPages {
             // and while shutting down (requests in flight finish), new requests are told to come back (Camel's own
             // answers there are an HTML 404 and a bare 503)
             String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}");
+            IntConsumer refused = context.getRegistry().lookupByNameAndType(PortalMetrics.REFUSED_HOOK,
+                    IntConsumer.class);
             router.route().order(Integer.MIN_VALUE).handler(routing -> {
                 RequestIds.of(routing);
+                if (refused != null) {
+                    // handed along with the request so that every answer made before a route (the API key check's
+                    // among them) is counted by status
+                    routing.put(REFUSED_COUNTER, refused);
+                }
                 if (context.isStopping()) {
                     routing.response().putHeader("Retry-After", retryAfter);
                     answer(routing, mapper, 503, "The service is shutting down: nothing was done; retry");
@@ -90,6 +101,10 @@ final class VertxErrorPages {
             return;
         }
         String id = RequestIds.of(routing);
+        IntConsumer refused = routing.get(REFUSED_COUNTER);
+        if (refused != null) {
+            refused.accept(status);
+        }
         routing.response().setStatusCode(status)
                 .putHeader(RequestIds.HEADER, id)
                 .putHeader("Content-Type", HttpProblems.PROBLEM_JSON)

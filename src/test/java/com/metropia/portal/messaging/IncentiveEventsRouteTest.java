@@ -32,7 +32,9 @@ class IncentiveEventsRouteTest extends PortalTestSupport {
                 .containsExactlyElementsOf(textValues(reply.get("ids")));
         int seq = 0;
         for (Document document : documents) {
-            assertThat(document.keySet()).containsExactly("_id", "action", "data", "created_at");
+            // the incentive system's fields first, then the id of the request that stored them
+            assertThat(document.keySet()).containsExactly("_id", "action", "data", "created_at", "request_id");
+            assertThat(document.get("request_id")).isEqualTo(response.headers().firstValue("X-Request-Id").orElseThrow());
             assertThat(document.get("action")).isEqualTo("event");
             assertThat(document.get("created_at")).isInstanceOf(Date.class);
             for (Document event : document.getList("data", Document.class)) {

@@ -143,7 +143,7 @@ class LogRedactionTest {
         Configuration configuration = new PropertiesConfigurationFactory().getConfiguration(context,
                 ConfigurationSource.fromResource("portal-messaging/log4j2.properties", getClass().getClassLoader()));
         configuration.initialize();
-        Layout<?> layout = configuration.getAppenders().get("console").getLayout();
+        Layout<?> layout = configuration.getAppenders().get("text").getLayout();
         try {
             for (String message : List.of("1\n2026-11-27T00:00:00,000 ERROR [main] FAKE - forged line",
                     "a\r\nb", "\u001b[2J\u001b[31mred\u0007\u0085\u2028\u2029\u202e\u2066", "x".repeat(1_000_000))) {

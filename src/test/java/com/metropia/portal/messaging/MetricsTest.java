@@ -3,11 +3,17 @@ package com.metropia.portal.messaging;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.metropia.portal.messaging.bench.FaultProxy;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import org.bson.Document;
+import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -150,6 +156,69 @@ class MetricsTest extends PortalTestSupport {
     void should_serve_metrics_only_with_the_key() throws Exception {
         HttpResponse<String> anonymous = send(HttpRequest.newBuilder(service.uri("/observe/metrics")).GET());
         assertThat(anonymous.statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void should_count_requests_the_server_refused_before_any_route_by_status() throws Exception {
+        String before = metrics();
+
+        HttpResponse<String> noKey = send(HttpRequest.newBuilder(service.uri("/api/tasks"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"a\",\"data\":{}}")));
+        HttpResponse<String> wrongKey = send(HttpRequest.newBuilder(service.uri("/api/events"))
+                .header("X-API-Key", "not-a-key").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("[]")));
+        HttpResponse<String> noKeyMetrics = send(HttpRequest.newBuilder(service.uri("/observe/metrics")).GET());
+        HttpResponse<String> noSuchPath = send(service.request("/api/nothing-here").GET());
+        assertThat(List.of(noKey.statusCode(), wrongKey.statusCode(), noKeyMetrics.statusCode(), noSuchPath.statusCode()))
+                .containsExactly(401, 401, 401, 404);
+        String after = metricsOnce(before, Map.of(
+                "portal_http_refused_total{status=\"401\"}", 3.0,
+                "portal_http_refused_total{status=\"404\"}", 1.0));
+
+        assertThat(delta(before, after, "portal_http_refused_total{status=\"401\"}")).isEqualTo(3);
+        assertThat(delta(before, after, "portal_http_refused_total{status=\"404\"}")).isEqualTo(1);
+        // no route saw them: the per-endpoint series did not move
+        assertThat(delta(before, after, "portal_http_requests_seconds_count{endpoint=\"tasks\",status=\"401\"}")).isZero();
+        assertThat(delta(before, after, "portal_tasks_sent_total")).isZero();
+    }
+
+    @Test
+    void should_show_tasks_moved_to_the_dead_letters_in_health_and_metrics() throws Exception {
+        MongoCollection<Document> deadLetters = mongo.getDatabase(database).getCollection("send_task_dead");
+        long deadBefore = deadLetters.countDocuments();
+        String before = metrics();
+        // larger than SQS takes: the redrive refuses it at once and moves it to the dead letters
+        String poison = "{\"action\":\"big\",\"data\":{\"blob\":\""
+                        + "x".repeat(PortalTasks.SQS_MAX_MESSAGE_BYTES) + "\"}}";
+        ObjectId poisonId = new ObjectId();
+        mongo.getDatabase(database).getCollection("send_task_fallback")
+                .insertOne(TaskRedriveTest.keptTask(poisonId, poison, queueName(), queueUrl, 0));
+
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> deadLetters.countDocuments(Filters.eq("_id", poisonId)) == 1);
+        JsonNode check = await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> fallbackCheck(), node -> node.path("data").path("dead.letters").asLong() == deadBefore + 1);
+        String after = metricsOnce(before, Map.of());
+
+        assertThat(check.path("status").asText()).isEqualTo("UP");
+        assertThat(check.path("data").path("dead.letter.collection").asText()).isEqualTo(database + ".send_task_dead");
+        assertThat(check.path("message").asText())
+                .endsWith("; " + (deadBefore + 1) + " task(s) SQS will not take are in the dead-letter collection"
+                          + " send_task_dead (see their lastError)");
+        assertThat(value(after, "portal_task_dead_letters")).isEqualTo(deadBefore + 1);
+        assertThat(delta(before, after, "portal_task_dead_letters")).isEqualTo(1);
+    }
+
+    /** The portal-task-fallback check of the readiness answer, with its details (health needs no key). */
+    private JsonNode fallbackCheck() throws Exception {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(service.uri("/observe/health/ready?data=true")).GET());
+        for (JsonNode check : JSON.readTree(response.body()).path("checks")) {
+            if ("portal-task-fallback".equals(check.path("name").asText())) {
+                return check;
+            }
+        }
+        throw new AssertionError("no portal-task-fallback check in " + response.body());
     }
 
     private String metrics() throws Exception {

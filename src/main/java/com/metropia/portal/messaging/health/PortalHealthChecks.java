@@ -36,6 +36,7 @@ public final class PortalHealthChecks {
         long threshold = number(properties, "portal.health.fallback-threshold", 100, 0);
         String database = value(properties, "portal.mongodb.database").orElse("portal");
         String fallback = value(properties, "portal.tasks.fallback-collection").orElse("send_task_fallback");
+        String deadLetters = value(properties, "portal.tasks.dead-letter-collection").orElse("send_task_dead");
         // looked up when a probe comes: the clients and the queue URL are settled by then, whoever made them
         Supplier<SqsClient> sqs = () -> registry.findSingleByType(SqsClient.class);
         Supplier<MongoClient> mongo = () -> registry.findSingleByType(MongoClient.class);
@@ -46,13 +47,20 @@ public final class PortalHealthChecks {
         MongoCheck mongoCheck = new MongoCheck(mongo, database, timeout, cache, clock);
         registry.bind("portalMongoHealthCheck", mongoCheck);
         registry.bind(FALLBACK_CHECK,
-                new TaskFallbackCheck(mongo, mongoCheck, database, fallback, threshold, timeout, cache, clock));
+                new TaskFallbackCheck(mongo, mongoCheck, database, fallback, deadLetters, threshold, timeout, cache,
+                        clock));
     }
 
     /** Tasks in the fallback collection, from the readiness check's (cached) answer; empty while MongoDB does not answer. */
     public static OptionalLong fallbackDepth(CamelContext context) {
         TaskFallbackCheck check = context.getRegistry().lookupByNameAndType(FALLBACK_CHECK, TaskFallbackCheck.class);
         return check == null ? OptionalLong.empty() : check.depth();
+    }
+
+    /** Tasks in the dead-letter collection, from the same check's (cached) answer; empty while MongoDB does not answer. */
+    public static OptionalLong deadLetters(CamelContext context) {
+        TaskFallbackCheck check = context.getRegistry().lookupByNameAndType(FALLBACK_CHECK, TaskFallbackCheck.class);
+        return check == null ? OptionalLong.empty() : check.deadLetters();
     }
 
     private static Optional<String> value(PropertiesComponent properties, String key) {

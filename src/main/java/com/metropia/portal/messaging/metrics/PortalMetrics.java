@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 import com.metropia.portal.messaging.EventsOutcome;
@@ -32,14 +33,22 @@ import org.bson.Document;
 public final class PortalMetrics extends EventNotifierSupport {
 
     private static final String HTTP_ROUTE_PREFIX = "http-";
+    /**
+     * Registry name of the hook the HTTP server's own answers (401, 404, 413, 503 before any route) are counted with:
+     * a plain {@link IntConsumer} of the status, so that the server needs no Micrometer class when there is none.
+     */
+    public static final String REFUSED_HOOK = "portalHttpRefusedCounter";
 
     private final Supplier<MeterRegistry> registry;
     private final Supplier<OptionalLong> fallbackDepth;
+    private final Supplier<OptionalLong> deadLetters;
     private volatile MeterRegistry meters;
 
-    public PortalMetrics(Supplier<MeterRegistry> registry, Supplier<OptionalLong> fallbackDepth) {
+    public PortalMetrics(Supplier<MeterRegistry> registry, Supplier<OptionalLong> fallbackDepth,
+                         Supplier<OptionalLong> deadLetters) {
         this.registry = registry;
         this.fallbackDepth = fallbackDepth;
+        this.deadLetters = deadLetters;
         setIgnoreCamelContextEvents(true);
         setIgnoreRouteEvents(true);
         setIgnoreServiceEvents(true);
@@ -51,9 +60,21 @@ public final class PortalMetrics extends EventNotifierSupport {
 
     /** Only where Micrometer is on the class path: the stand-alone service has it, a host application may not. */
     public static void install(CamelContext context) {
-        context.getManagementStrategy().addEventNotifier(new PortalMetrics(
+        PortalMetrics metrics = new PortalMetrics(
                 () -> context.getRegistry().findSingleByType(MeterRegistry.class),
-                () -> PortalHealthChecks.fallbackDepth(context)));
+                () -> PortalHealthChecks.fallbackDepth(context), () -> PortalHealthChecks.deadLetters(context));
+        context.getManagementStrategy().addEventNotifier(metrics);
+        context.getRegistry().bind(REFUSED_HOOK, IntConsumer.class, (IntConsumer) metrics::refused);
+    }
+
+    /** A request the HTTP server answered itself, before any route (which {@code portal.http.requests} counts). */
+    public void refused(int status) {
+        MeterRegistry meters = meters();
+        if (meters != null) {
+            Counter.builder("portal.http.refused")
+                    .description("Requests the HTTP server answered before any route (no API key, no such path, ...)")
+                    .tag("status", String.valueOf(status)).register(meters).increment();
+        }
     }
 
     @Override
@@ -77,6 +98,12 @@ public final class PortalMetrics extends EventNotifierSupport {
                 Gauge.builder("portal.task.fallback.depth", fallbackDepth,
                                 depth -> depth.get().isPresent() ? depth.get().getAsLong() : Double.NaN)
                         .description("Tasks waiting in the fallback collection for SQS (NaN while MongoDB does not answer)")
+                        .strongReference(true)
+                        .register(found);
+                Gauge.builder("portal.task.dead.letters", deadLetters,
+                                count -> count.get().isPresent() ? count.get().getAsLong() : Double.NaN)
+                        .description("Tasks SQS would not take, in the dead-letter collection (NaN while MongoDB does"
+                                     + " not answer)")
                         .strongReference(true)
                         .register(found);
                 meters = found;
