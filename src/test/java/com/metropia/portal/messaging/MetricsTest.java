@@ -153,6 +153,23 @@ class MetricsTest extends PortalTestSupport {
     }
 
     @Test
+    void should_show_every_counter_at_0_before_anything_happened() throws Exception {
+        try (PortalService fresh = PortalService.start(PortalService.emulatorProperties(emulators, queueUrl,
+                database + "_fresh"))) {
+            HttpResponse<String> response = send(fresh.request("/observe/metrics").GET());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            for (String series : new String[] {"portal_tasks_sent_total", "portal_tasks_kept_total",
+                    "portal_tasks_redriven_total", "portal_events_received_total", "portal_events_stored_total",
+                    "portal_events_rejected_requests_total", "portal_event_batches_total{outcome=\"stored\"}",
+                    "portal_event_batches_total{outcome=\"failed\"}"}) {
+                // present, not merely absent (which value() would read as 0 too)
+                assertThat(response.body()).as(series).containsPattern("(?m)^" + Pattern.quote(series) + " 0\\.0$");
+            }
+        }
+    }
+
+    @Test
     void should_serve_metrics_only_with_the_key() throws Exception {
         HttpResponse<String> anonymous = send(HttpRequest.newBuilder(service.uri("/observe/metrics")).GET());
         assertThat(anonymous.statusCode()).isEqualTo(401);

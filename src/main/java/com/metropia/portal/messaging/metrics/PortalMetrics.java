@@ -17,6 +17,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
+import org.apache.camel.RuntimeCamelException;
+import org.apache.camel.StartupListener;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.spi.CamelEvent;
@@ -65,6 +67,22 @@ public final class PortalMetrics extends EventNotifierSupport {
                 () -> PortalHealthChecks.fallbackDepth(context), () -> PortalHealthChecks.deadLetters(context));
         context.getManagementStrategy().addEventNotifier(metrics);
         context.getRegistry().bind(REFUSED_HOOK, IntConsumer.class, (IntConsumer) metrics::refused);
+        // the meters exist from the start, not from the first exchange: a scrape before any request shows them at 0
+        try {
+            context.addStartupListener(new StartupListener() {
+                @Override
+                public void onCamelContextStarted(CamelContext started, boolean alreadyStarted) {
+                    // the registry of camel-micrometer is bound once the context runs
+                }
+
+                @Override
+                public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                    metrics.meters();
+                }
+            });
+        } catch (Exception e) {
+            throw RuntimeCamelException.wrapRuntimeCamelException(e);
+        }
     }
 
     /** A request the HTTP server answered itself, before any route (which {@code portal.http.requests} counts). */
@@ -106,6 +124,17 @@ public final class PortalMetrics extends EventNotifierSupport {
                                      + " not answer)")
                         .strongReference(true)
                         .register(found);
+                // the counters exist from the start at 0, so an alert on one sees 0, not "no data", before it counts
+                counter(found, "portal.tasks.sent", "Tasks SQS acknowledged");
+                counter(found, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection");
+                counter(found, "portal.tasks.redriven", "Tasks moved from the fallback collection to SQS");
+                counter(found, "portal.events.received", "Events in requests that passed validation");
+                counter(found, "portal.events.stored", "Events in documents MongoDB acknowledged");
+                counter(found, "portal.events.rejected.requests", "Requests of events refused as invalid (400)");
+                for (String outcome : new String[] {"stored", "failed"}) {
+                    Counter.builder("portal.event.batches").description("Documents of events, by outcome")
+                            .tag("outcome", outcome).register(found);
+                }
                 meters = found;
             }
         }
