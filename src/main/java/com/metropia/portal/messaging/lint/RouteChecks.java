@@ -554,13 +554,10 @@ final class RouteChecks {
                 String routeId = text(instance, "routeId").orElse("?");
                 Node given = instanceValues(instance).get(parameter);
                 if (given instanceof ScalarNode value) {
-                    batchSize(file.problem(value, ""), parameter, value.getValue(), " in route " + routeId
-                                                                                    + ", its completionSize (at "
-                                                                                    + YamlFile.where(aggregate.file().path,
-                            scalar) + ")", max);
+                    instanceBatchSize(aggregate, scalar, template, parameter, routeId, file.problem(value, ""),
+                            parameter, value.getValue(), max);
                 } else {
-                    defaultValue(template, parameter).ifPresent(v -> batchSize(aggregate.file().problem(scalar, ""),
-                            "completionSize", v, " in route " + routeId + " (the default of " + parameter + ")", max));
+                    instanceBatchSize(aggregate, scalar, template, parameter, routeId, null, null, null, max);
                 }
             }
         }
@@ -584,15 +581,28 @@ final class RouteChecks {
             if (given != null) {
                 String key = given.substring(0, given.indexOf('='));
                 Problem at = propertyLine(key, "").orElse(new Problem(propertiesFile, 1, 1, ""));
-                batchSize(at, key, given.substring(given.indexOf('=') + 1), " in route " + routeId
-                                                                            + ", its completionSize (at "
-                                                                            + YamlFile.where(aggregate.file().path,
-                        scalar) + ")", max);
+                instanceBatchSize(aggregate, scalar, template, parameter, routeId, at, key,
+                        given.substring(given.indexOf('=') + 1), max);
             } else {
-                defaultValue(template, parameter).ifPresent(v -> batchSize(aggregate.file().problem(scalar, ""),
-                        "completionSize", v, " in route " + routeId + " (the default of " + parameter + ")", max));
+                instanceBatchSize(aggregate, scalar, template, parameter, routeId, null, null, null, max);
             }
         });
+    }
+
+    /**
+     * The batch size of one route made from the aggregate's template: the value it was given (at {@code givenAt},
+     * written as {@code givenName}), or else the template's default, reported at the aggregate's completionSize.
+     */
+    private void instanceBatchSize(Aggregate aggregate, ScalarNode completionSize, Node template, String parameter,
+                                   String routeId, Problem givenAt, String givenName, String givenValue, int max) {
+        if (givenValue != null) {
+            batchSize(givenAt, givenName, givenValue, " in route " + routeId + ", its completionSize (at "
+                                                      + YamlFile.where(aggregate.file().path, completionSize) + ")",
+                    max);
+        } else {
+            defaultValue(template, parameter).ifPresent(v -> batchSize(aggregate.file().problem(completionSize, ""),
+                    "completionSize", v, " in route " + routeId + " (the default of " + parameter + ")", max));
+        }
     }
 
     private static Optional<String> defaultValue(Node template, String parameter) {
