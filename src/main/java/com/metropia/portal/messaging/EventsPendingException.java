@@ -1,5 +1,8 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.events.EventsOutcome;
+import com.metropia.portal.messaging.support.Idempotency;
+
 /**
  * The call cannot be answered truthfully: a batch of its events was neither stored nor failed within the wait
  * (portal.events.pending-batch-wait-ms). It is a fault of the route, not of the caller (HTTP 500): an edit made the

@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.config.PortalConfiguration;
+import com.metropia.portal.messaging.support.LogValues;
 import java.util.Arrays;
 
 import com.metropia.portal.messaging.lint.RouteLint;

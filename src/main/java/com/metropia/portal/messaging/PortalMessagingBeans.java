@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.config.PortalConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.RuntimeCamelException;

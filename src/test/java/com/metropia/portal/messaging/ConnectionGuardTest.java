@@ -1,5 +1,9 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.http.ConnectionGuard;
+import com.metropia.portal.messaging.http.FramingRequestDecoder;
+import com.metropia.portal.messaging.http.HttpEdgeSettings;
+import com.metropia.portal.messaging.support.PortalJson;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 

@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.events.EventsOutcome;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,9 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.events.EventBatchAggregationStrategy;
+import com.metropia.portal.messaging.events.EventsOutcome;
+import com.metropia.portal.messaging.events.IncentiveEvents;
+import com.metropia.portal.messaging.support.PortalJson;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 

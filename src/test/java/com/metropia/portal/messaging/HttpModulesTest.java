@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.http.HttpModules;
 import java.io.File;
 import java.lang.reflect.Method;
 import java.net.URL;

@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.http.HttpProblems;
+import com.metropia.portal.messaging.support.PortalJson;
 import java.net.SocketException;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.http.HttpServerListening;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 

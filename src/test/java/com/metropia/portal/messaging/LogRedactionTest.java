@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.support.LogValues;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.http.PortalOpenApi;
+import com.metropia.portal.messaging.support.PortalJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpRequest;

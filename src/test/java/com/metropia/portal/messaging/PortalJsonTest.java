@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.support.PortalJson;
+import com.metropia.portal.messaging.support.SchemaErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

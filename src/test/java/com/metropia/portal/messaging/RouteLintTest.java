@@ -333,7 +333,7 @@ class RouteLintTest {
                 .contains("org.apache.camel:camel-platform-http-vertx and org.apache.camel:camel-platform-http-main"));
         assertThat(problems).anySatisfy(problem -> assertThat(problem)
                 .startsWith(file("http-api") + ":" + line("http-api", "type: com.metropia.portal.messaging"
-                                                                      + ".ApiKeyAuthentication") + ":")
+                                                                      + ".http.ApiKeyAuthentication") + ":")
                 .contains("io.vertx.ext.web.RoutingContext"));
     }
 

@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.tasks.PortalTasks;
+import com.metropia.portal.messaging.tasks.SqsErrors;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
@@ -22,9 +24,9 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.InvalidMessageContentsException;
 import software.amazon.awssdk.services.sqs.model.SqsException;
 
-import static com.metropia.portal.messaging.SqsErrors.Kind.MESSAGE_REFUSED;
-import static com.metropia.portal.messaging.SqsErrors.Kind.OUTAGE;
-import static com.metropia.portal.messaging.SqsErrors.Kind.QUEUE_REFUSED;
+import static com.metropia.portal.messaging.tasks.SqsErrors.Kind.MESSAGE_REFUSED;
+import static com.metropia.portal.messaging.tasks.SqsErrors.Kind.OUTAGE;
+import static com.metropia.portal.messaging.tasks.SqsErrors.Kind.QUEUE_REFUSED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 

@@ -1,5 +1,8 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.support.Idempotency;
+import com.metropia.portal.messaging.tasks.SqsErrors;
+import com.metropia.portal.messaging.tasks.TaskFallback;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;

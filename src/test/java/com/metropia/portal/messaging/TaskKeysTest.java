@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.support.Idempotency;
+import com.metropia.portal.messaging.tasks.TaskKeys;
 import java.time.Duration;
 import java.util.Map;
 

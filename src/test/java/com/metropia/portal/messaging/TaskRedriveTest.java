@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.tasks.PortalTasks;
+import com.metropia.portal.messaging.tasks.TaskFallback;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;

@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import com.metropia.portal.messaging.SqsErrors;
+import com.metropia.portal.messaging.tasks.SqsErrors;
 
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;

@@ -7,9 +7,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
-import com.metropia.portal.messaging.EventsOutcome;
-import com.metropia.portal.messaging.IncentiveEvents;
-import com.metropia.portal.messaging.TaskFallback;
+import com.metropia.portal.messaging.events.EventsOutcome;
+import com.metropia.portal.messaging.events.IncentiveEvents;
+import com.metropia.portal.messaging.tasks.TaskFallback;
 import com.metropia.portal.messaging.health.PortalHealthChecks;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;

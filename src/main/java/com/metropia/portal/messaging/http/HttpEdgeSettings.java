@@ -1,0 +1,42 @@
+package com.metropia.portal.messaging.http;
+
+import com.metropia.portal.messaging.config.PortalConfiguration;
+import java.time.Duration;
+
+import org.apache.camel.spi.PropertiesComponent;
+
+/**
+ * How long the HTTP server waits for a caller, and how many connections it keeps ({@code portal.http.*}).
+ *
+ * @param idleTimeout    a connection with no request in progress is closed after this long
+ * @param headerTimeout  a request whose line and headers are not complete this long after its first byte is answered
+ *                       408 and its connection closed, however steadily the bytes trickle in
+ * @param bodyTimeout    likewise for a body not complete this long after its headers
+ * @param maxConnections connections beyond this many open at once are answered 503 and closed
+ */
+public record HttpEdgeSettings(Duration idleTimeout, Duration headerTimeout, Duration bodyTimeout, int maxConnections) {
+
+    static HttpEdgeSettings from(PropertiesComponent properties) {
+        return new HttpEdgeSettings(
+                Duration.ofSeconds(positive(properties, "portal.http.idle-timeout-seconds", 60)),
+                Duration.ofSeconds(positive(properties, "portal.http.header-timeout-seconds", 10)),
+                Duration.ofSeconds(positive(properties, "portal.http.body-timeout-seconds", 60)),
+                positive(properties, "portal.http.max-connections", 1000));
+    }
+
+    private static int positive(PropertiesComponent properties, String key, int defaultValue) {
+        String value = PortalConfiguration.optional(properties, key).orElse(null);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed > 0) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalStateException(key + " must be a whole number above 0, not '" + value + "'");
+    }
+}
