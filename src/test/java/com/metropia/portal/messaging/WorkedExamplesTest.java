@@ -123,6 +123,14 @@ class WorkedExamplesTest {
                 .isSorted().doesNotContain(0, 3, 6);
     }
 
+    @Test
+    void the_readme_shows_exactly_the_example_route_test() throws IOException {
+        String example = Files.readString(Path.of("src/test/java/com/metropia/portal/messaging/ExampleRouteTest.java"));
+        assertThat(Files.readString(Path.of("README.md")))
+                .as("README, \"Editing routes\": the route test shown must be ExampleRouteTest.java as it is")
+                .contains("```java\n" + example + "```\n");
+    }
+
     private void edit(String file, String from, String to) throws IOException {
         Path path = routes.resolve(file);
         String yaml = Files.readString(path);
