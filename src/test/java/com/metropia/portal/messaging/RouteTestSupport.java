@@ -77,7 +77,10 @@ public abstract class RouteTestSupport extends CamelTestSupport {
         return false;
     }
 
-    /** The folder the route files are read from: {@code routes/}, or a copy a test edited. */
+    /**
+     * The folder the route files are read from: {@code routes/}, or a copy a test edited (asked once per test, before
+     * the routes are loaded).
+     */
     protected Path routesFolder() {
         return Path.of("routes");
     }
@@ -146,10 +149,10 @@ public abstract class RouteTestSupport extends CamelTestSupport {
         if (withHttp()) {
             files.add("http-api.camel.yaml");
         }
+        Path folder = routesFolder();
         List<Resource> resources = new ArrayList<>();
         for (String file : files) {
-            resources.add(ResourceHelper.resolveMandatoryResource(context,
-                    "file:" + routesFolder().resolve(file).toAbsolutePath()));
+            resources.add(ResourceHelper.resolveMandatoryResource(context, "file:" + folder.resolve(file).toAbsolutePath()));
         }
         PluginHelper.getRoutesLoader(context).loadRoutes(resources);
         return new RouteBuilder() {
