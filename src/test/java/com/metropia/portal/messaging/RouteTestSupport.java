@@ -131,7 +131,8 @@ public abstract class RouteTestSupport extends CamelTestSupport {
             server.setCamelContext(context);
             server.setHost("127.0.0.1");
             server.setPort(httpPort);
-            server.setMaxBodySize(Long.valueOf(context.resolvePropertyPlaceholders("{{camel.server.max-body-size:10485760}}")));
+            server.setMaxBodySize(Long.valueOf(
+                    context.resolvePropertyPlaceholders("{{camel.server.max-body-size:10485760}}")));
             context.addService(server, true, true);
         }
         overrides.putAll(properties());
@@ -152,7 +153,8 @@ public abstract class RouteTestSupport extends CamelTestSupport {
         Path folder = routesFolder();
         List<Resource> resources = new ArrayList<>();
         for (String file : files) {
-            resources.add(ResourceHelper.resolveMandatoryResource(context, "file:" + folder.resolve(file).toAbsolutePath()));
+            resources.add(ResourceHelper.resolveMandatoryResource(context,
+                    "file:" + folder.resolve(file).toAbsolutePath()));
         }
         PluginHelper.getRoutesLoader(context).loadRoutes(resources);
         return new RouteBuilder() {
