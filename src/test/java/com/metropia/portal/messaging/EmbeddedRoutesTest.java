@@ -14,22 +14,17 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * The routes as a Java application uses them: no HTTP server, only direct:task and direct:events.
+ * The routes as a Java application uses them: the tasks and events route files in a CamelContext (the route test
+ * kit), no HTTP server, only direct:task and direct:events.
  */
-class EmbeddedRoutesTest extends PortalTestSupport {
-
-    @Override
-    protected Map<String, String> extraProperties() {
-        return Map.of("camel.server.enabled", "false",
-                "camel.main.routes-include-pattern", "file:routes/tasks.camel.yaml,file:routes/events.camel.yaml");
-    }
+class EmbeddedRoutesTest extends RouteTestSupport {
 
     @Test
     void should_run_without_http_routes() {
-        assertThat(service.context().getRoutes()).extracting(route -> route.getRouteId())
+        assertThat(context.getRoutes()).extracting(route -> route.getRouteId())
                 .containsExactlyInAnyOrder("task-to-sqs", "task-redrive", "incentive-events", "event-batch-insert");
     }
 
@@ -40,7 +35,7 @@ class EmbeddedRoutesTest extends PortalTestSupport {
             events.add(event("trip_completed", i));
         }
 
-        Map<?, ?> reply = service.producer().requestBody("direct:events", events, Map.class);
+        Map<?, ?> reply = template.requestBody("direct:events", events, Map.class);
 
         assertThat(reply.get("events")).isEqualTo(1200);
         assertThat(reply.get("documents")).isEqualTo(3);
@@ -60,10 +55,11 @@ class EmbeddedRoutesTest extends PortalTestSupport {
             events.add(event(i == 700 ? "poison" : "unique_" + i, i));
         }
 
-        CamelExecutionException thrown = catchThrowableOfType(CamelExecutionException.class,
-                () -> service.producer().requestBody("direct:events", events));
+        Throwable thrown = catchThrowable(() -> template.requestBody("direct:events", events));
 
-        assertThat(thrown.getCause()).isInstanceOf(EventsNotStoredException.class);
+        assertThat(thrown).as("a call of direct:events whose batch 1 MongoDB refused must fail")
+                .isInstanceOf(CamelExecutionException.class)
+                .cause().as("the cause of the failed call").isInstanceOf(EventsNotStoredException.class);
         EventsOutcome outcome = ((EventsNotStoredException) thrown.getCause()).getOutcome();
         assertThat(outcome.events()).isEqualTo(1200);
         assertThat(outcome.storedEvents()).isEqualTo(700);
@@ -89,17 +85,18 @@ class EmbeddedRoutesTest extends PortalTestSupport {
             events.add(event);
         }
 
-        CamelExecutionException thrown = catchThrowableOfType(CamelExecutionException.class,
-                () -> service.producer().requestBody("direct:events", events));
+        Throwable thrown = catchThrowable(() -> template.requestBody("direct:events", events));
 
-        assertThat(thrown.getCause()).isInstanceOf(PayloadTooLargeException.class)
+        assertThat(thrown).as("a call of direct:events with a batch larger than a MongoDB document must fail")
+                .isInstanceOf(CamelExecutionException.class);
+        assertThat(thrown.getCause()).as("the cause of the failed call").isInstanceOf(PayloadTooLargeException.class)
                 .hasMessageContaining("Batch 0").hasMessageContaining("at event 2").hasMessageContaining("16 MiB");
         assertThat(sendEvent().countDocuments()).isZero();
     }
 
     @Test
     void should_send_a_task_given_as_a_json_string() {
-        Map<?, ?> reply = service.producer().requestBody("direct:task",
+        Map<?, ?> reply = template.requestBody("direct:task",
                 "{\"action\":\"send_email\",\"data\":{\"to\":\"a@example.com\"}}", Map.class);
 
         List<Message> messages = receiveAll(1);
@@ -111,11 +108,12 @@ class EmbeddedRoutesTest extends PortalTestSupport {
 
     @Test
     void should_throw_the_schema_errors_to_a_java_caller_and_store_nothing() {
-        CamelExecutionException thrown = catchThrowableOfType(CamelExecutionException.class,
-                () -> service.producer().requestBody("direct:events",
-                        List.of(event("ok", 0), Map.of("userIds", List.of(), "eventName", "x", "eventMeta", Map.of()))));
+        Throwable thrown = catchThrowable(() -> template.requestBody("direct:events",
+                List.of(event("ok", 0), Map.of("userIds", List.of(), "eventName", "x", "eventMeta", Map.of()))));
 
-        assertThat(thrown.getCause()).isInstanceOf(InvalidRequestException.class);
+        assertThat(thrown).as("a call of direct:events with an invalid event must fail")
+                .isInstanceOf(CamelExecutionException.class)
+                .cause().as("the cause of the failed call").isInstanceOf(InvalidRequestException.class);
         assertThat(((InvalidRequestException) thrown.getCause()).getErrors()).singleElement()
                 .satisfies(error -> assertThat(error).containsEntry("index", 1).containsEntry("field", "userIds"));
         assertThat(sendEvent().countDocuments()).isZero();
