@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.metropia.portal.messaging.events.EventTypeSchemas;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,6 +160,36 @@ class EventTypeSchemasTest extends PortalTestSupport {
         assertThat(failure).contains("badge_earned.schema.json:4:23: not a valid JSON Schema: does not have a value in the enumeration")
                 .contains("broken.schema.json:3:9: not valid JSON: Duplicate field 'type'")
                 .contains("portal.events.unknown-types (PORTAL_EVENTS_UNKNOWN_TYPES) must be accept or refuse, not 'maybe'");
+    }
+
+    @Test
+    void should_read_the_shipped_schemas_from_the_class_path_when_the_routes_come_from_it() throws Exception {
+        Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);
+        properties.put("camel.main.routes-include-pattern", PortalMessagingApplication.PACKED_ROUTES);
+        try (PortalService embedded = PortalService.start(properties)) {
+            EventTypeSchemas eventTypes = embedded.context().getRegistry()
+                    .lookupByNameAndType("portalEventTypes", EventTypeSchemas.class);
+            assertThat(eventTypes.folders()).containsExactly("classpath:portal-messaging/routes/event-types");
+            assertThat(eventTypes.types()).containsExactly("milestone_achieved", "payment_completed",
+                    "referral_bonus", "trip_completed", "user_registration");
+
+            HttpResponse<String> bad = send(embedded.jsonPost("/api/events", """
+                    [{"userIds": ["1"], "eventName": "milestone_achieved", "eventMeta": {"milestone_type": 10}}]
+                    """));
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(json(bad).get("errors").get(0).get("field").asText()).isEqualTo("eventMeta.milestone_type");
+            assertThat(storedDocuments()).isEmpty();
+        }
+    }
+
+    @Test
+    void should_read_the_event_types_folder_beside_the_routes_of_the_service() {
+        EventTypeSchemas eventTypes = service.context().getRegistry()
+                .lookupByNameAndType("portalEventTypes", EventTypeSchemas.class);
+
+        assertThat(eventTypes.folders()).containsExactly("file:routes/event-types");
+        assertThat(eventTypes.types()).contains("trip_completed", "user_registration", "payment_completed");
+        assertThat(eventTypes.refusesUnknownTypes()).isFalse();
     }
 
     @Test
