@@ -137,6 +137,23 @@ class EventTypeSchemasTest extends PortalTestSupport {
             assertThat(errors.get(3).get("message").asText())
                     .contains("no schema for event type 'trip_completed'").contains("refuse").contains("badge_earned");
             assertThat(storedDocuments()).isEmpty();
+
+            // the worked example of the README, "Event types"
+            HttpResponse<String> example = send(refusing.jsonPost("/api/events", """
+                    [{"userIds": ["1"], "eventName": "badge_earned", "eventMeta": {"badge": "gold"}},
+                     {"userIds": ["2"], "eventName": "badge_earned", "eventMeta": {"badge": "tin", "level": 0}}]
+                    """));
+            assertThat(example.statusCode()).isEqualTo(400);
+            JsonNode problem = json(example);
+            assertThat(problem.get("detail").asText()).isEqualTo("The request does not match the schema of its event"
+                    + " types: event 1 eventMeta.badge: does not have a value in the enumeration [\"bronze\", \"silver\","
+                    + " \"gold\"] (schema of badge_earned); event 1 eventMeta.level: must have a minimum value of 1"
+                    + " (schema of badge_earned)");
+            assertThat(problem.get("errors").toString()).isEqualTo("[{\"index\":1,\"field\":\"eventMeta.badge\","
+                    + "\"message\":\"does not have a value in the enumeration [\\\"bronze\\\", \\\"silver\\\","
+                    + " \\\"gold\\\"] (schema of badge_earned)\"},{\"index\":1,\"field\":\"eventMeta.level\","
+                    + "\"message\":\"must have a minimum value of 1 (schema of badge_earned)\"}]");
+            assertThat(storedDocuments()).isEmpty();
         }
     }
 
