@@ -44,6 +44,8 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The event types of the incentive events: one JSON Schema file per {@code eventName}, named
@@ -66,13 +68,16 @@ public final class EventTypeSchemas {
     /** A schema file is {@code <eventName>.schema.json}. */
     public static final String SUFFIX = ".schema.json";
 
+    private static final Logger LOG = LoggerFactory.getLogger(EventTypeSchemas.class);
     private static final String ROUTES_PATTERN = "camel.main.routes-include-pattern";
     /** What an eventName looks like: it must also be a file name on every system. */
     private static final Pattern EVENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,199}");
     /** Strict, like the request bodies: a key given twice is an error, not "the last one wins". */
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-    /** Meta-schemas, from the validator's own copies (never fetched), compiled when a file of that draft is checked. */
+    /** One factory per draft: it keeps the meta-schema it loaded (the validator's own copy, never fetched). */
+    private static final Map<VersionFlag, JsonSchemaFactory> FACTORIES = new ConcurrentHashMap<>();
+    /** Meta-schemas, compiled when a file of that draft is checked. */
     private static final Map<VersionFlag, JsonSchema> META_SCHEMAS = new ConcurrentHashMap<>();
 
     private final Map<String, JsonSchema> schemas;
@@ -237,7 +242,11 @@ public final class EventTypeSchemas {
                 }
             }
         }
-        return new EventTypeSchemas(schemas, refuse, folders);
+        EventTypeSchemas eventTypes = new EventTypeSchemas(schemas, refuse, folders);
+        LOG.info("Event types checked against a schema: {} (from {}); events of other types are {}",
+                schemas.isEmpty() ? "none" : String.join(", ", eventTypes.types()), String.join(", ", folders),
+                refuse ? "refused" : "accepted");
+        return eventTypes;
     }
 
     private static Optional<String> setting(PropertiesComponent properties, String key) {
@@ -380,7 +389,7 @@ public final class EventTypeSchemas {
         }
         JsonSchema schema;
         try {
-            schema = JsonSchemaFactory.getInstance(version).getSchema(tree);
+            schema = factory(version).getSchema(tree);
             schema.initializeValidators();
         } catch (RuntimeException e) {
             problems.add(new FileProblem(1, 1, "the schema does not compile: " + e.getMessage()));
@@ -397,9 +406,13 @@ public final class EventTypeSchemas {
                 .orElseThrow();
     }
 
+    private static JsonSchemaFactory factory(VersionFlag version) {
+        return FACTORIES.computeIfAbsent(version, JsonSchemaFactory::getInstance);
+    }
+
     private static JsonSchema metaSchema(VersionFlag version) {
         return META_SCHEMAS.computeIfAbsent(version, v -> {
-            JsonSchema meta = JsonSchemaFactory.getInstance(v).getSchema(SchemaLocation.of(v.getId()));
+            JsonSchema meta = factory(v).getSchema(SchemaLocation.of(v.getId()));
             meta.initializeValidators();
             return meta;
         });
