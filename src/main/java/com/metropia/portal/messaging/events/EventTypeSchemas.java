@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * the event's {@code eventMeta}. An event whose name has a schema is checked against it before anything of its request
  * is stored; names without one pass, or are refused with {@code portal.events.unknown-types=refuse}.
  * <p>
- * Every file is read and compiled once, when the service starts; a file that is not valid JSON, not a valid JSON
+ * Every file is read and compiled once, when the service starts (the quick-start run reads them again when one is
+ * saved: {@link #reload}); a file that is not valid JSON, not a valid JSON
  * Schema or not named after a plausible eventName stops the start-up (and is reported by the route lint, at its line
  * and column). The same checks serve both: {@link #check(String, String)}.
  */
@@ -80,7 +81,8 @@ public final class EventTypeSchemas {
     /** Meta-schemas, compiled when a file of that draft is checked. */
     private static final Map<VersionFlag, JsonSchema> META_SCHEMAS = new ConcurrentHashMap<>();
 
-    private final Map<String, JsonSchema> schemas;
+    /** Replaced as a whole by {@link #reload}: a request reads it once and sees one version of every schema. */
+    private volatile Map<String, JsonSchema> schemas;
     private final boolean refuseUnknown;
     private final List<String> folders;
 
@@ -92,6 +94,10 @@ public final class EventTypeSchemas {
 
     /** The event types that have a schema, sorted. */
     public Set<String> types() {
+        return types(schemas);
+    }
+
+    private static Set<String> types(Map<String, JsonSchema> schemas) {
         return new TreeMap<>(schemas).keySet();
     }
 
@@ -110,6 +116,7 @@ public final class EventTypeSchemas {
      * request then stores nothing. The events are the JSON array the events schema already accepted.
      */
     public void validate(JsonNode events) {
+        Map<String, JsonSchema> schemas = this.schemas;
         if (schemas.isEmpty() && !refuseUnknown) {
             return;
         }
@@ -122,7 +129,7 @@ public final class EventTypeSchemas {
                 if (refuseUnknown) {
                     errors.add(error(index, "eventName", "no schema for event type '" + LogValues.of(name)
                                                          + "' (" + UNKNOWN_TYPES + " = refuse); known types: "
-                                                         + known()));
+                                                         + known(schemas)));
                 }
                 continue;
             }
@@ -140,11 +147,11 @@ public final class EventTypeSchemas {
         }
     }
 
-    private String known() {
+    private static String known(Map<String, JsonSchema> schemas) {
         if (schemas.isEmpty()) {
             return "none";
         }
-        Set<String> types = types();
+        Set<String> types = types(schemas);
         return types.stream().limit(20).collect(Collectors.joining(", "))
                + (types.size() > 20 ? ", ... (" + types.size() + " in all)" : "");
     }
@@ -215,6 +222,30 @@ public final class EventTypeSchemas {
             problems.accept(TYPES_DIR + " (PORTAL_EVENTS_TYPES_DIR) is a folder of <eventName>.schema.json files;"
                             + " there is no folder " + given.get());
         }
+        Map<String, JsonSchema> schemas = read(context, folders, problems);
+        EventTypeSchemas eventTypes = new EventTypeSchemas(schemas, refuse, folders);
+        LOG.info("Event types checked against a schema: {} (from {}); events of other types are {}",
+                schemas.isEmpty() ? "none" : String.join(", ", eventTypes.types()), String.join(", ", folders),
+                refuse ? "refused" : "accepted");
+        return eventTypes;
+    }
+
+    /**
+     * Reads the folders again (the quick-start run does when a schema file is saved): without a problem, the schemas
+     * read replace those in use at once, for the requests that come next; with any, nothing changes. The problems,
+     * {@code file:line:column: message} each.
+     */
+    public List<String> reload(CamelContext context) {
+        List<String> problems = new ArrayList<>();
+        Map<String, JsonSchema> read = read(context, folders, problems::add);
+        if (problems.isEmpty()) {
+            schemas = Map.copyOf(read);
+        }
+        return problems;
+    }
+
+    private static Map<String, JsonSchema> read(CamelContext context, List<String> folders,
+                                                Consumer<String> problems) {
         Map<String, JsonSchema> schemas = new HashMap<>();
         Map<String, String> where = new HashMap<>();
         for (String folder : folders) {
@@ -242,11 +273,7 @@ public final class EventTypeSchemas {
                 }
             }
         }
-        EventTypeSchemas eventTypes = new EventTypeSchemas(schemas, refuse, folders);
-        LOG.info("Event types checked against a schema: {} (from {}); events of other types are {}",
-                schemas.isEmpty() ? "none" : String.join(", ", eventTypes.types()), String.join(", ", folders),
-                refuse ? "refused" : "accepted");
-        return eventTypes;
+        return schemas;
     }
 
     private static Optional<String> setting(PropertiesComponent properties, String key) {
