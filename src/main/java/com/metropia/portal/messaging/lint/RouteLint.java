@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import com.metropia.portal.messaging.InvalidConfigurationException;
+import com.metropia.portal.messaging.events.EventTypeSchemas;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.util.ObjectHelper;
 
@@ -67,12 +68,23 @@ public final class RouteLint {
 
     /** Every problem of the files, with the settings of the given properties file (and the environment). */
     public static List<Problem> lint(List<Path> files, Path applicationProperties) throws IOException {
+        // The event type schemas beside the routes (routes/event-types), as the service reads them at start-up; beside
+        // the routes' checks, which wait mostly on Camel.
+        CompletableFuture<List<Problem>> eventTypes = CompletableFuture.supplyAsync(() -> {
+            List<Problem> found = new ArrayList<>();
+            for (Path routesDir : files.stream().map(f -> f.getParent() == null ? Path.of("") : f.getParent())
+                    .distinct().toList()) {
+                try {
+                    found.addAll(EventTypeFiles.check(EventTypeFiles.of(routesDir)));
+                } catch (IOException e) {
+                    found.add(new Problem(routesDir.resolve(EventTypeSchemas.FOLDER), 1, 1,
+                            "cannot be read: " + e.getMessage()));
+                }
+            }
+            return found;
+        });
         List<Problem> problems = new ArrayList<>(lintRoutes(files, applicationProperties));
-        // The event type schemas beside the routes (routes/event-types), as the service reads them at start-up.
-        for (Path routesDir : files.stream().map(f -> f.getParent() == null ? Path.of("") : f.getParent()).distinct()
-                .toList()) {
-            problems.addAll(EventTypeFiles.check(EventTypeFiles.of(routesDir)));
-        }
+        problems.addAll(eventTypes.join());
         return sorted(files, problems);
     }
 
