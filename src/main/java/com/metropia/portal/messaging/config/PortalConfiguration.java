@@ -2,6 +2,7 @@ package com.metropia.portal.messaging.config;
 
 import com.metropia.portal.messaging.InvalidConfigurationException;
 import com.metropia.portal.messaging.PortalMessagingBeans;
+import com.metropia.portal.messaging.events.EventTypeSchemas;
 import com.metropia.portal.messaging.events.IncentiveEvents;
 import com.metropia.portal.messaging.http.ApiKeyAuthentication;
 import com.metropia.portal.messaging.http.HttpEdge;
@@ -116,6 +117,8 @@ public class PortalConfiguration implements CamelConfiguration {
         if (serverEnabled(context)) {
             httpServerProblems(context, problems);
         }
+        // One JSON Schema per event type, read and compiled once, here: a broken file stops the start like a setting.
+        EventTypeSchemas eventTypes = EventTypeSchemas.load(context, problems::add);
         problems.throwIfAny();
 
         SqsClient ownSqs = null;
@@ -154,6 +157,7 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
         registry.bind("portalEvents", new IncentiveEvents(mapper));
+        registry.bind("portalEventTypes", eventTypes);
         registry.bind("portalTaskKeys", new TaskKeys(
                   optional(properties, "portal.mongodb.database").orElse("portal"),
                   optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),

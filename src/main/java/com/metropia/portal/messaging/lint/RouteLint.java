@@ -11,13 +11,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import com.metropia.portal.messaging.InvalidConfigurationException;
+import com.metropia.portal.messaging.events.EventTypeSchemas;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.util.ObjectHelper;
 
 /**
  * Checks the YAML routes offline, every problem of every file in one run: YAML syntax and keys given twice, the Camel
  * YAML DSL schema, simple expressions, endpoint options, placeholders, beans and classes, route ids, the events batch
- * size, and finally that each file loads in Camel. Needs no SQS, MongoDB or network. Prints
+ * size, and finally that each file loads in Camel; and the event type schemas beside them ({@code event-types/}).
+ * Needs no SQS, MongoDB or network. Prints
  * {@code file:line:column: message} for each problem and exits non-zero when there is any.
  */
 public final class RouteLint {
@@ -46,7 +48,9 @@ public final class RouteLint {
         List<Path> files = routeFiles(dir);
         List<Problem> problems = lint(files);
         problems.forEach(System.out::println);
-        System.out.println(files.size() + " route files checked in " + dir + ": "
+        int schemas = EventTypeFiles.of(dir).size();
+        System.out.println(files.size() + " route files" + (schemas == 0 ? "" : " and " + schemas + " event type schemas")
+                           + " checked in " + dir + ": "
                            + (problems.isEmpty() ? "no problems" : problems.size() + " problem(s)"));
         System.exit(problems.isEmpty() ? 0 : 1);
     }
@@ -64,6 +68,27 @@ public final class RouteLint {
 
     /** Every problem of the files, with the settings of the given properties file (and the environment). */
     public static List<Problem> lint(List<Path> files, Path applicationProperties) throws IOException {
+        // The event type schemas beside the routes (routes/event-types), as the service reads them at start-up; beside
+        // the routes' checks, which wait mostly on Camel.
+        CompletableFuture<List<Problem>> eventTypes = CompletableFuture.supplyAsync(() -> {
+            List<Problem> found = new ArrayList<>();
+            for (Path routesDir : files.stream().map(f -> f.getParent() == null ? Path.of("") : f.getParent())
+                    .distinct().toList()) {
+                try {
+                    found.addAll(EventTypeFiles.check(EventTypeFiles.of(routesDir)));
+                } catch (IOException e) {
+                    found.add(new Problem(routesDir.resolve(EventTypeSchemas.FOLDER), 1, 1,
+                            "cannot be read: " + e.getMessage()));
+                }
+            }
+            return found;
+        });
+        List<Problem> problems = new ArrayList<>(lintRoutes(files, applicationProperties));
+        problems.addAll(eventTypes.join());
+        return sorted(files, problems);
+    }
+
+    private static List<Problem> lintRoutes(List<Path> files, Path applicationProperties) throws IOException {
         // Compiling the DSL schema and booting Camel are the two slow parts: side by side.
         CompletableFuture<?> schema = CompletableFuture.runAsync(SchemaCheck::schema);
         List<Problem> problems = new ArrayList<>();
@@ -131,7 +156,7 @@ public final class RouteLint {
         List<Problem> unique = new ArrayList<>(new LinkedHashSet<>(problems));
         unique.sort(Comparator.comparingInt((Problem p) -> files.contains(p.file()) ? files.indexOf(p.file())
                         : files.size())
-                .thenComparingInt(Problem::line).thenComparingInt(Problem::column));
+                .thenComparing(p -> p.file().toString()).thenComparingInt(Problem::line).thenComparingInt(Problem::column));
         return unique;
     }
 }

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
+import com.metropia.portal.messaging.events.EventTypeSchemas;
 import com.metropia.portal.messaging.lint.RouteLint;
 import org.apache.camel.CamelContext;
 import org.apache.camel.EndpointAware;
@@ -47,6 +48,8 @@ import org.slf4j.LoggerFactory;
  * own reload leaves templated routes as they were). The saved files are linted first: a broken edit is logged as
  * {@code file:line:column: message} and the routes already running keep serving. A good one is swapped in under
  * traffic without failing a request: see {@link HttpRequestHold} and {@link #remove}.
+ * Saving an event type schema (in the {@code file:} folders the service reads them from) reloads the schemas, with
+ * the checks of the start-up: {@link #reloadEventTypes}.
  */
 public class RouteFileReloader extends ServiceSupport {
 
@@ -58,6 +61,9 @@ public class RouteFileReloader extends ServiceSupport {
     private final Map<Path, String> lastGood = new ConcurrentHashMap<>();
     private final HttpRequestHold requests;
     private WatchService watcher;
+    /** The folders of the event type schemas the service reads, when they are files: saving one reloads them. */
+    private final Set<Path> typeFolders = new HashSet<>();
+    private EventTypeSchemas eventTypes;
     private Thread thread;
 
     public RouteFileReloader(CamelContext context, Path directory) {
@@ -78,6 +84,18 @@ public class RouteFileReloader extends ServiceSupport {
         }
         watcher = FileSystems.getDefault().newWatchService();
         directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+        eventTypes = context.getRegistry().lookupByNameAndType("portalEventTypes", EventTypeSchemas.class);
+        if (eventTypes != null) {
+            for (String folder : eventTypes.folders()) {
+                Path types = folder.startsWith("file:") ? Path.of(folder.substring("file:".length())).toAbsolutePath()
+                        : null;
+                if (types != null && Files.isDirectory(types) && typeFolders.add(types)) {
+                    types.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                            StandardWatchEventKinds.ENTRY_DELETE);
+                    LOG.info("Saving a file in {} reloads the event type schemas", types);
+                }
+            }
+        }
         thread = new Thread(this::watch, "route-file-reloader");
         thread.setDaemon(true);
         thread.start();
@@ -94,17 +112,26 @@ public class RouteFileReloader extends ServiceSupport {
             while (true) {
                 WatchKey key = watcher.take();
                 Set<Path> changed = new LinkedHashSet<>();
+                boolean typesChanged = false;
                 do {
+                    Path folder = (Path) key.watchable();
                     for (WatchEvent<?> event : key.pollEvents()) {
-                        Path file = directory.resolve((Path) event.context());
-                        if (file.getFileName().toString().endsWith(".camel.yaml")) {
-                            changed.add(file);
+                        if (!(event.context() instanceof Path name)) {
+                            continue;
+                        }
+                        if (typeFolders.contains(folder)) {
+                            typesChanged |= name.toString().endsWith(".json");
+                        } else if (name.toString().endsWith(".camel.yaml")) {
+                            changed.add(directory.resolve(name));
                         }
                     }
                     key.reset();
                     // an editor's save can come as several events: take them all before reloading once
                     key = watcher.poll(300, TimeUnit.MILLISECONDS);
                 } while (key != null);
+                if (typesChanged) {
+                    reloadEventTypes();
+                }
                 for (Path file : changed) {
                     reload(file);
                 }
@@ -114,6 +141,20 @@ public class RouteFileReloader extends ServiceSupport {
         } catch (ClosedWatchServiceException e) {
             // stopped
         }
+    }
+
+    /**
+     * The event type schemas, read again with the checks of the start-up: a good set replaces the one in use at once
+     * (no route changes); a broken file is logged as {@code file:line:column: message} and the schemas in use stay.
+     */
+    synchronized void reloadEventTypes() {
+        List<String> problems = eventTypes.reload(context);
+        if (problems.isEmpty()) {
+            LOG.info("Reloaded the event type schemas: {}", eventTypes.types());
+            return;
+        }
+        problems.forEach(problem -> LOG.warn("{}", problem));
+        LOG.warn("Event type schemas not reloaded: the schemas in use keep checking events");
     }
 
     synchronized void reload(Path file) {
