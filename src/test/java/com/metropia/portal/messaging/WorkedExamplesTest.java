@@ -79,7 +79,7 @@ class WorkedExamplesTest {
 
     @Test
     void example_1_batch_size_200_stores_450_events_as_200_200_50() throws Exception {
-        edit("events.camel.yaml", "value: \"{{portal.events.batch-size:500}}\"", "value: \"200\"");
+        edit("events.camel.yaml", "value: \"{{portal.events.batch-size}}\"", "value: \"200\"");
         start(Map.of());
 
         JsonNode reply = postEvents(events(450, i -> "trip_completed"));
