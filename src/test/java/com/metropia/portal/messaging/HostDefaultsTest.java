@@ -110,6 +110,19 @@ class HostDefaultsTest {
     }
 
     @Test
+    void should_leave_an_application_its_own_initial_properties_and_its_camel_settings() throws Exception {
+        try (org.apache.camel.impl.DefaultCamelContext context = new org.apache.camel.impl.DefaultCamelContext()) {
+            context.getPropertiesComponent().addInitialProperty("portal.mongodb.database", "from_the_application");
+
+            PortalDefaults.addTo(context.getPropertiesComponent());
+
+            assertThat(context.resolvePropertyPlaceholders("{{portal.mongodb.database}}")).isEqualTo("from_the_application");
+            assertThat(context.resolvePropertyPlaceholders("{{portal.mongodb.collection}}")).isEqualTo("send_event");
+            assertThat(context.getPropertiesComponent().resolveProperty("camel.server.enabled")).isEmpty();
+        }
+    }
+
+    @Test
     void should_show_in_application_properties_the_defaults_of_the_jar() throws IOException {
         // a line "# key = value" in application.properties shows a default: it must be the one the service uses
         Pattern shown = Pattern.compile("^# ([a-z][a-z0-9.-]+) = (.*)$");

@@ -46,7 +46,8 @@ public final class PortalDefaults {
         Properties initial = properties instanceof org.apache.camel.component.properties.PropertiesComponent camel
                 ? camel.getInitialProperties() : null;
         ALL.forEach((key, value) -> {
-            if (key.startsWith("portal.") && (initial == null || !initial.containsKey(key))) {
+            // getProperty: Camel's OrderedProperties answers containsKey from an empty table
+            if (key.startsWith("portal.") && (initial == null || initial.getProperty(key) == null)) {
                 properties.addInitialProperty(key, value);
             }
         });
