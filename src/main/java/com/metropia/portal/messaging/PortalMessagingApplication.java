@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 public final class PortalMessagingApplication {
 
     /** Where the packed copy of the YAML routes lives inside the jar. */
-    public static final String PACKED_ROUTES = "classpath:portal-messaging/routes/*.camel.yaml";
+    public static final String PACKED_ROUTES = PortalDefaults.of("camel.main.routes-include-pattern");
 
     /** Exit code of a start-up stopped by the configuration ({@link InvalidConfigurationException}). */
     public static final int CONFIGURATION_ERROR = 2;
