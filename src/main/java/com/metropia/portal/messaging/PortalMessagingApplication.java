@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging;
 
 import com.metropia.portal.messaging.config.PortalConfiguration;
+import com.metropia.portal.messaging.config.PortalDefaults;
 import com.metropia.portal.messaging.support.LogValues;
 import java.util.Arrays;
 
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
 public final class PortalMessagingApplication {
 
     /** Where the packed copy of the YAML routes lives inside the jar. */
-    public static final String PACKED_ROUTES = "classpath:portal-messaging/routes/*.camel.yaml";
+    public static final String PACKED_ROUTES = PortalDefaults.of("camel.main.routes-include-pattern");
 
     /** Exit code of a start-up stopped by the configuration ({@link InvalidConfigurationException}). */
     public static final int CONFIGURATION_ERROR = 2;
@@ -90,19 +91,11 @@ public final class PortalMessagingApplication {
         }
         main.configure().addConfiguration(PortalConfiguration.class);
         // application.properties of the working directory (the repository) is the configuration file; without it the
-        // packed routes and the defaults below still make a working service, configured by environment variables.
+        // packed routes and the defaults still make a working service, configured by environment variables.
         main.setDefaultPropertyPlaceholderLocation("file:application.properties;optional=true");
-        main.addInitialProperty("camel.main.name", "portal-messaging");
-        main.addInitialProperty("camel.main.routes-include-pattern", PACKED_ROUTES);
-        main.addInitialProperty("camel.server.enabled", "true");
-        main.addInitialProperty("camel.server.host", "{{portal.http.host:0.0.0.0}}");
-        main.addInitialProperty("camel.server.port", "{{portal.http.port:8080}}");
-        // Health and metrics share the API's server: on a port of their own the API routes would bind to theirs.
-        main.addInitialProperty("camel.management.port", "{{portal.http.port:8080}}");
-        main.addInitialProperty("camel.opentelemetry2.enabled", "false");
-        // The start-up summary of properties masks secrets by key; a MongoDB URI can hold a password, and Camel's own
-        // words do not cover portal.api-keys.
-        main.addInitialProperty("camel.main.additional-sensitive-keywords", "uri,apikeys");
+        // Every default, portal.* and the service's Camel settings (packed routes, HTTP server on portal.http.port,
+        // masked keys, ...), from the one file that holds them: the lowest-priority properties, below that file.
+        PortalDefaults.all().forEach(main::addInitialProperty);
         return main;
     }
 }

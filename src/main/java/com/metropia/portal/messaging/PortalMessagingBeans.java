@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging;
 
 import com.metropia.portal.messaging.config.PortalConfiguration;
+import com.metropia.portal.messaging.config.PortalDefaults;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.RuntimeCamelException;
@@ -26,6 +27,9 @@ public class PortalMessagingBeans implements CamelContextAware {
     @Override
     public void setCamelContext(CamelContext context) {
         this.context = context;
+        // now, while the route files are read: the routes' {{portal.*}} placeholders resolve to the defaults unless
+        // the application sets them
+        PortalDefaults.addTo(context.getPropertiesComponent());
         if (context.isStarted() || context.isStarting()) {
             install(context);
             return;

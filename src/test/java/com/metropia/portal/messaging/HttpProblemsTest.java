@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging;
 
+import com.metropia.portal.messaging.config.PortalDefaults;
 import com.metropia.portal.messaging.http.HttpProblems;
 import com.metropia.portal.messaging.support.PortalJson;
 import java.net.SocketException;
@@ -80,7 +81,10 @@ class HttpProblemsTest {
     }
 
     private static Exchange failed(Exception error) {
-        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+        // with the defaults, as the route files give them to any context that includes them (PortalMessagingBeans)
+        DefaultCamelContext context = new DefaultCamelContext();
+        PortalDefaults.addTo(context.getPropertiesComponent());
+        Exchange exchange = new DefaultExchange(context);
         exchange.setProperty(Exchange.EXCEPTION_CAUGHT, error);
         return exchange;
     }

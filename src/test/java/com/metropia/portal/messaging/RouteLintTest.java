@@ -91,7 +91,7 @@ class RouteLintTest {
 
     @Test
     void should_report_an_unresolvable_placeholder_at_its_line_and_column() throws IOException {
-        int line = edit("events", "{{portal.events.batch-size:500}}", "{{portal.events.batchsize}}");
+        int line = edit("events", "value: \"{{portal.events.batch-size}}\"", "value: \"{{portal.events.batchsize}}\"");
 
         assertThat(lint()).singleElement().satisfies(problem -> {
             assertThat(problem).extracting(Problem::file, Problem::line, Problem::column)
@@ -181,7 +181,7 @@ class RouteLintTest {
 
     @Test
     void should_report_a_batch_size_of_0_given_by_the_templated_route_where_it_is_given() throws IOException {
-        int line = edit("events", "value: \"{{portal.events.batch-size:500}}\"", "value: \"0\"");
+        int line = edit("events", "value: \"{{portal.events.batch-size}}\"", "value: \"0\"");
 
         assertThat(lint()).singleElement().satisfies(problem -> {
             assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(file("events"), line);
@@ -191,7 +191,7 @@ class RouteLintTest {
 
     @Test
     void should_report_a_batch_size_of_0_from_application_properties_at_its_line_there() throws IOException {
-        int line = editProperties("portal.events.batch-size = 500", "portal.events.batch-size = 0");
+        int line = editProperties("# portal.events.batch-size = 500", "portal.events.batch-size = 0");
 
         assertThat(lint()).singleElement().satisfies(problem -> {
             assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(properties, line);
@@ -222,18 +222,18 @@ class RouteLintTest {
 
     @Test
     void should_report_a_batch_larger_than_500_unless_the_configuration_allows_it() throws IOException {
-        editProperties("portal.events.batch-size = 500", "portal.events.batch-size = 1000");
+        editProperties("# portal.events.batch-size = 500", "portal.events.batch-size = 1000");
 
         assertThat(lint()).singleElement().satisfies(problem ->
                 assertThat(problem.message()).contains("is 1000").contains("portal.events.max-batch-size"));
 
-        editProperties("portal.events.max-batch-size = 500", "portal.events.max-batch-size = 1000");
+        editProperties("# portal.events.max-batch-size = 500", "portal.events.max-batch-size = 1000");
         assertThat(lint()).isEmpty();
     }
 
     @Test
     void should_report_a_key_set_twice_in_application_properties() throws IOException {
-        int line = editProperties("portal.events.batch-size = 500",
+        int line = editProperties("# portal.events.batch-size = 500",
                 "portal.events.batch-size = 500\nportal.events.batch-size = 400") + 1;
 
         assertThat(lint()).singleElement().satisfies(problem -> {
@@ -244,7 +244,7 @@ class RouteLintTest {
 
     @Test
     void should_report_settings_the_service_would_not_start_with_and_still_check_every_file() throws IOException {
-        editProperties("portal.sqs.max-message-bytes = 1048576", "portal.sqs.max-message-bytes = 0");
+        editProperties("# portal.sqs.max-message-bytes = 1048576", "portal.sqs.max-message-bytes = 0");
         int line = edit("tasks", "operation: insert", "operaton: insert");
 
         assertThat(lint()).satisfiesExactly(

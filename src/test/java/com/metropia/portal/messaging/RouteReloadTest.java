@@ -72,7 +72,7 @@ class RouteReloadTest {
              CapturedLogs reloadLog = CapturedLogs.of(RouteFileReloader.class.getName(), Level.INFO)) {
             assertThat(documentsFor(service, 3)).isEqualTo(1);
 
-            save("events.camel.yaml", "value: \"{{portal.events.batch-size:500}}\"", "value: \"2\"");
+            save("events.camel.yaml", "value: \"{{portal.events.batch-size}}\"", "value: \"2\"");
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                     .until(() -> documentsFor(service, 3) == 2);
 
@@ -99,7 +99,7 @@ class RouteReloadTest {
 
                 // events: 20 a request, from 500 to 7 a document
                 long saved = System.nanoTime();
-                save("events.camel.yaml", "value: \"{{portal.events.batch-size:500}}\"", "value: \"7\"");
+                save("events.camel.yaml", "value: \"{{portal.events.batch-size}}\"", "value: \"7\"");
                 await().atMost(LIVE_WITHIN).pollInterval(Duration.ofMillis(100))
                         .until(() -> traffic.eventDocumentsPerRequest.contains(3));
                 long live = (System.nanoTime() - saved) / 1_000_000;

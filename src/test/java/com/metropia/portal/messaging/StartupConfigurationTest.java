@@ -142,6 +142,19 @@ class StartupConfigurationTest {
         }
     }
 
+    @Test
+    void should_stop_naming_a_setting_given_blank_and_its_default() {
+        Map<String, String> environment = environment();
+        environment.put("PORTAL_MONGODB_DATABASE", "");
+        environment.put("PORTAL_EVENTS_BATCH_SIZE", " ");
+
+        assertStoppedByConfiguration(run(environment), "2 problems",
+                "portal.mongodb.database (PORTAL_MONGODB_DATABASE) is blank: give it a value, or leave it unset for"
+                + " its default portal",
+                "portal.events.batch-size (PORTAL_EVENTS_BATCH_SIZE) is blank: give it a value, or leave it unset for"
+                + " its default 500");
+    }
+
     // ---- in this JVM: settings the tests override whatever the environment holds ----------------------------------
 
     @Test

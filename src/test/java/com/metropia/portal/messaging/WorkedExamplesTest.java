@@ -55,7 +55,7 @@ class WorkedExamplesTest {
 
         @Override
         void edit(Path routes) throws IOException {
-            replace(routes.resolve("events.camel.yaml"), "value: \"{{portal.events.batch-size:500}}\"", "value: \"200\"");
+            replace(routes.resolve("events.camel.yaml"), "value: \"{{portal.events.batch-size}}\"", "value: \"200\"");
         }
 
         @Test

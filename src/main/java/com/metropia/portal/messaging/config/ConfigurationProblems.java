@@ -10,7 +10,8 @@ import org.apache.camel.spi.PropertiesComponent;
 
 /**
  * Reads settings and collects what is wrong with them instead of stopping at the first, so that one start-up reports
- * every problem ({@link #throwIfAny()}). A wrong value reads as its default, for the reading to go on.
+ * every problem ({@link #throwIfAny()}). A wrong value reads as the least it may be, for the reading to go on. The
+ * defaults are not here: they are properties ({@link PortalDefaults}).
  */
 final class ConfigurationProblems {
 
@@ -25,37 +26,47 @@ final class ConfigurationProblems {
         return PortalConfiguration.optional(properties, key);
     }
 
-    /** A whole number between min and max, or the default when unset. */
-    int intSetting(String key, int defaultValue, int min, int max) {
+    /** The value of a setting that has a default ({@link PortalDefaults}); blank is a problem. */
+    String setting(String key) {
         String value = optional(key).orElse(null);
         if (value == null) {
-            return defaultValue;
+            add(PortalDefaults.blank(key));
+            return "";
+        }
+        return value;
+    }
+
+    /** A whole number between min and max. */
+    int intSetting(String key, int min, int max) {
+        String value = optional(key).orElse(null);
+        if (value == null) {
+            add(PortalDefaults.blank(key));
+            return min;
         }
         int number;
         try {
             number = Integer.parseInt(value);
         } catch (NumberFormatException e) {
             add(key + " (" + environmentVariable(key) + ") must be a whole number, not '" + value + "'");
-            return defaultValue;
+            return min;
         }
         if (number < min || number > max) {
             add(key + " (" + environmentVariable(key) + ") must be " + range(min, max) + ", not " + number);
-            return defaultValue;
+            return min;
         }
         return number;
     }
 
-    boolean booleanSetting(String key, boolean defaultValue) {
-        String value = optional(key).orElse(null);
-        if (value == null) {
-            return defaultValue;
-        }
+    boolean booleanSetting(String key) {
+        String value = setting(key);
         return switch (value.toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> {
-                add(key + " (" + environmentVariable(key) + ") must be true or false, not '" + value + "'");
-                yield defaultValue;
+                if (!value.isEmpty()) {
+                    add(key + " (" + environmentVariable(key) + ") must be true or false, not '" + value + "'");
+                }
+                yield false;
             }
         };
     }

@@ -90,30 +90,36 @@ public class PortalConfiguration implements CamelConfiguration {
         }
         ObjectMapper mapper = PortalJson.newObjectMapper();
         PropertiesComponent properties = context.getPropertiesComponent();
+        // already there when the route files declared PortalMessagingBeans; not when an application calls this itself
+        PortalDefaults.addTo(properties);
         ConfigurationProblems problems = new ConfigurationProblems(properties);
-        int maxMessageBytes = problems.intSetting("portal.sqs.max-message-bytes", PortalTasks.SQS_MAX_MESSAGE_BYTES, 1,
+        int maxMessageBytes = problems.intSetting("portal.sqs.max-message-bytes", 1,
                 PortalTasks.SQS_MAX_MESSAGE_BYTES);
-        int abandonedSeconds = problems.intSetting("portal.tasks.idempotency-abandoned-seconds", 60, 1, MAX);
-        int claimSeconds = problems.intSetting("portal.tasks.redrive-claim-seconds", 60, 1, MAX);
-        int keyTtlHours = problems.intSetting("portal.tasks.idempotency-ttl-hours", 24, 1, MAX);
-        int maxBackoffSeconds = problems.intSetting("portal.tasks.redrive-max-backoff-seconds", 900, 1, MAX);
-        int mongoAttempts = problems.intSetting("portal.mongodb.max-attempts", 3, 1, MAX);
-        int mongoBaseDelay = problems.intSetting("portal.mongodb.retry-base-delay-ms", 200, 0, MAX);
-        int mongoMaxDelay = problems.intSetting("portal.mongodb.retry-max-delay-ms", 2000, 0, MAX);
-        boolean checkBackends = problems.booleanSetting(CHECK_BACKENDS, true);
-        Duration checkTimeout = Duration.ofMillis(problems.intSetting(CHECK_TIMEOUT, 5000, 1, MAX));
+        int abandonedSeconds = problems.intSetting("portal.tasks.idempotency-abandoned-seconds", 1, MAX);
+        int claimSeconds = problems.intSetting("portal.tasks.redrive-claim-seconds", 1, MAX);
+        int keyTtlHours = problems.intSetting("portal.tasks.idempotency-ttl-hours", 1, MAX);
+        int maxBackoffSeconds = problems.intSetting("portal.tasks.redrive-max-backoff-seconds", 1, MAX);
+        int mongoAttempts = problems.intSetting("portal.mongodb.max-attempts", 1, MAX);
+        int mongoBaseDelay = problems.intSetting("portal.mongodb.retry-base-delay-ms", 0, MAX);
+        int mongoMaxDelay = problems.intSetting("portal.mongodb.retry-max-delay-ms", 0, MAX);
+        boolean checkBackends = problems.booleanSetting(CHECK_BACKENDS);
+        Duration checkTimeout = Duration.ofMillis(problems.intSetting(CHECK_TIMEOUT, 1, MAX));
         // read by the routes and the HTTP answers as placeholders: a wrong one would fail later, with a stack trace
-        problems.intSetting("portal.events.batch-size", 500, 1, MAX);
-        problems.intSetting("portal.events.pending-batch-wait-ms", 30000, 0, MAX);
-        problems.intSetting("portal.tasks.redrive-period-ms", 5000, 1, MAX);
-        problems.intSetting("portal.tasks.redrive-max-attempts", 10, 1, MAX);
-        problems.intSetting("portal.http.retry-after-seconds", 5, 0, MAX);
-        problems.intSetting("portal.http.port", 8080, 0, 65535);
+        problems.intSetting("portal.events.batch-size", 1, MAX);
+        problems.intSetting("portal.events.pending-batch-wait-ms", 0, MAX);
+        problems.intSetting("portal.tasks.redrive-period-ms", 1, MAX);
+        problems.intSetting("portal.tasks.redrive-max-attempts", 1, MAX);
+        problems.intSetting("portal.http.retry-after-seconds", 0, MAX);
+        problems.intSetting("portal.http.port", 0, 65535);
+        String database = problems.setting("portal.mongodb.database");
+        String keysCollection = problems.setting("portal.tasks.idempotency-collection");
+        String tasksPath = problems.setting("portal.http.tasks-path");
+        String eventsPath = problems.setting("portal.http.events-path");
         SqsClient sqs = registry.findSingleByType(SqsClient.class);
         SqsClientBuilder sqsBuilder = sqs == null ? sqsClientBuilder(problems) : null;
         String queue = queueName(problems);
         ConnectionString mongoUri = registry.findSingleByType(MongoClient.class) == null ? mongoUri(problems) : null;
-        int serverSelectionTimeout = problems.intSetting("portal.mongodb.server-selection-timeout-ms", 3000, 1, MAX);
+        int serverSelectionTimeout = problems.intSetting("portal.mongodb.server-selection-timeout-ms", 1, MAX);
         if (serverEnabled(context)) {
             httpServerProblems(context, problems);
         }
@@ -136,8 +142,7 @@ public class PortalConfiguration implements CamelConfiguration {
                 if (queueUrl != null) {
                     problems.addAll(BackendChecks.sqs(sqs, queueUrl, checkTimeout));
                 }
-                problems.addAll(BackendChecks.mongo(mongo,
-                        problems.optional("portal.mongodb.database").orElse("portal"), checkTimeout));
+                problems.addAll(BackendChecks.mongo(mongo, database, checkTimeout));
             } else {
                 LOG.warn("{}=false: SQS and MongoDB were not checked at start-up", CHECK_BACKENDS);
             }
@@ -158,9 +163,7 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
         registry.bind("portalEvents", new IncentiveEvents(mapper));
         registry.bind("portalEventTypes", eventTypes);
-        registry.bind("portalTaskKeys", new TaskKeys(
-                  optional(properties, "portal.mongodb.database").orElse("portal"),
-                  optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),
+        registry.bind("portalTaskKeys", new TaskKeys(database, keysCollection,
                 Duration.ofSeconds(abandonedSeconds), Duration.ofHours(keyTtlHours)));
         registry.bind("portalTaskFallback", new TaskFallback(Duration.ofSeconds(claimSeconds),
                 Duration.ofSeconds(maxBackoffSeconds)));
@@ -179,9 +182,7 @@ public class PortalConfiguration implements CamelConfiguration {
             PortalMetrics.install(context);
         }
         // The OpenAPI document of the HTTP API, from the JSON Schema files the routes validate with.
-        registry.bind("portalOpenApi", new PortalOpenApi(mapper,
-                  optional(properties, "portal.http.tasks-path").orElse("/api/tasks"),
-                  optional(properties, "portal.http.events-path").orElse("/api/events")));
+        registry.bind("portalOpenApi", new PortalOpenApi(mapper, tasksPath, eventsPath));
         registry.bind(OBJECT_MAPPER, mapper);
         // camel-aws2-sqs takes a deduplication strategy only by name: ours goes on its endpoints as they are created.
         context.getCamelContextExtension().registerEndpointCallback((uri, endpoint) -> {
@@ -232,13 +233,14 @@ public class PortalConfiguration implements CamelConfiguration {
         // only an address set in properties: an application may set its server's port in code
         String port = problems.optional("camel.server.port").orElse(null);
         if (port != null && port.matches("[0-9]{1,5}") && Integer.parseInt(port) > 0) {
+            // Camel's own default: a host application's server is not given the service's settings
             String host = problems.optional("camel.server.host").orElse("0.0.0.0");
             HttpPortCheck.problem(host, Integer.parseInt(port)).ifPresent(problems::add);
         }
     }
 
     private static SqsClientBuilder sqsClientBuilder(ConfigurationProblems problems) {
-        int maxConnections = problems.intSetting("portal.sqs.max-connections", 50, 1, MAX);
+        int maxConnections = problems.intSetting("portal.sqs.max-connections", 1, MAX);
         SqsClientBuilder builder = SqsClient.builder()
                 // The Apache client is several times faster than the URLConnection one on this path.
                 .httpClientBuilder(ApacheHttpClient.builder().maxConnections(maxConnections));
@@ -277,9 +279,9 @@ public class PortalConfiguration implements CamelConfiguration {
      * attempts, waits from 200 ms up to 2 s, a few seconds in all before the caller is told the task was not queued.
      */
     private static RetryStrategy retryStrategy(ConfigurationProblems problems) {
-        int attempts = problems.intSetting("portal.sqs.max-attempts", 4, 1, MAX);
-        Duration base = Duration.ofMillis(problems.intSetting("portal.sqs.retry-base-delay-ms", 200, 0, MAX));
-        Duration max = Duration.ofMillis(problems.intSetting("portal.sqs.retry-max-delay-ms", 2000, 0, MAX));
+        int attempts = problems.intSetting("portal.sqs.max-attempts", 1, MAX);
+        Duration base = Duration.ofMillis(problems.intSetting("portal.sqs.retry-base-delay-ms", 0, MAX));
+        Duration max = Duration.ofMillis(problems.intSetting("portal.sqs.retry-max-delay-ms", 0, MAX));
         return AwsRetryStrategy.standardRetryStrategy().toBuilder()
                 .maxAttempts(attempts)
                 .backoffStrategy(BackoffStrategy.exponentialDelay(base, max))
@@ -302,7 +304,7 @@ public class PortalConfiguration implements CamelConfiguration {
     }
 
     private static String queueName(ConfigurationProblems problems) {
-        String queue = problems.optional("portal.sqs.queue").orElse("portal-tasks");
+        String queue = problems.setting("portal.sqs.queue");
         if (queue.contains("://")) {
             problems.add("portal.sqs.queue (PORTAL_SQS_QUEUE) takes a queue name; put the URL " + queue
                          + " in portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL)");
@@ -376,17 +378,6 @@ public class PortalConfiguration implements CamelConfiguration {
 
     public static java.util.Optional<String> optional(PropertiesComponent properties, String key) {
         return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
-    }
-
-    /**
-     * A number read after the collected checks of {@link #install} (for a binding that did not join them): a wrong
-     * value stops the start-up on its own.
-     */
-    static int intProperty(PropertiesComponent properties, String key, int defaultValue) {
-        ConfigurationProblems problems = new ConfigurationProblems(properties);
-        int value = problems.intSetting(key, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);
-        problems.throwIfAny();
-        return value;
     }
 
     private static void closeAll(AutoCloseable... clients) throws Exception {

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 
+import com.metropia.portal.messaging.config.PortalDefaults;
 import com.mongodb.client.MongoClient;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
@@ -31,12 +32,12 @@ public final class PortalHealthChecks {
     public static void install(CamelContext context) {
         PropertiesComponent properties = context.getPropertiesComponent();
         Registry registry = context.getRegistry();
-        Duration cache = Duration.ofMillis(number(properties, "portal.health.cache-ms", 5000, 0));
-        Duration timeout = Duration.ofMillis(number(properties, "portal.health.timeout-ms", 1000, 1));
-        long threshold = number(properties, "portal.health.fallback-threshold", 100, 0);
-        String database = value(properties, "portal.mongodb.database").orElse("portal");
-        String fallback = value(properties, "portal.tasks.fallback-collection").orElse("send_task_fallback");
-        String deadLetters = value(properties, "portal.tasks.dead-letter-collection").orElse("send_task_dead");
+        Duration cache = Duration.ofMillis(number(properties, "portal.health.cache-ms", 0));
+        Duration timeout = Duration.ofMillis(number(properties, "portal.health.timeout-ms", 1));
+        long threshold = number(properties, "portal.health.fallback-threshold", 0);
+        String database = PortalDefaults.setting(properties, "portal.mongodb.database");
+        String fallback = PortalDefaults.setting(properties, "portal.tasks.fallback-collection");
+        String deadLetters = PortalDefaults.setting(properties, "portal.tasks.dead-letter-collection");
         // looked up when a probe comes: the clients and the queue URL are settled by then, whoever made them
         Supplier<SqsClient> sqs = () -> registry.findSingleByType(SqsClient.class);
         Supplier<MongoClient> mongo = () -> registry.findSingleByType(MongoClient.class);
@@ -67,11 +68,8 @@ public final class PortalHealthChecks {
         return properties.resolveProperty(key).map(String::trim).filter(v -> !v.isEmpty());
     }
 
-    private static long number(PropertiesComponent properties, String key, long defaultValue, long least) {
-        String text = value(properties, key).orElse(null);
-        if (text == null) {
-            return defaultValue;
-        }
+    private static long number(PropertiesComponent properties, String key, long least) {
+        String text = PortalDefaults.setting(properties, key);
         long number;
         try {
             number = Long.parseLong(text);

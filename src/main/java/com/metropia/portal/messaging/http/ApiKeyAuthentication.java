@@ -120,7 +120,8 @@ public class ApiKeyAuthentication implements CamelContextAware, StartupListener 
     }
 
     private static String mode(PropertiesComponent properties) {
-        return PortalConfiguration.optional(properties, AUTH_PROPERTY).orElse("api-key").toLowerCase(Locale.ROOT);
+        // the default comes from the properties (PortalDefaults); blank is a wrong value, reported as such
+        return PortalConfiguration.optional(properties, AUTH_PROPERTY).orElse("").toLowerCase(Locale.ROOT);
     }
 
     private static void check(RoutingContext routing, ApiKeys keys, String healthPath, ObjectMapper mapper) {

@@ -68,7 +68,7 @@ public final class HttpEdge extends VertxWrapper {
             return;
         }
         HttpEdgeSettings settings = HttpEdgeSettings.from(context.getPropertiesComponent());
-        String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}");
+        String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds}}");
         // the options Camel would have created its own instance with
         VertxOptions options = context.getRegistry().findSingleByType(VertxOptions.class);
         HttpEdge vertx = new HttpEdge((VertxInternal) Vertx.vertx(options != null ? options : new VertxOptions()),

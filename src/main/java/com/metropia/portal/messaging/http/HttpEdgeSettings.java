@@ -1,6 +1,6 @@
 package com.metropia.portal.messaging.http;
 
-import com.metropia.portal.messaging.config.PortalConfiguration;
+import com.metropia.portal.messaging.config.PortalDefaults;
 import java.time.Duration;
 
 import org.apache.camel.spi.PropertiesComponent;
@@ -18,17 +18,14 @@ public record HttpEdgeSettings(Duration idleTimeout, Duration headerTimeout, Dur
 
     static HttpEdgeSettings from(PropertiesComponent properties) {
         return new HttpEdgeSettings(
-                Duration.ofSeconds(positive(properties, "portal.http.idle-timeout-seconds", 60)),
-                Duration.ofSeconds(positive(properties, "portal.http.header-timeout-seconds", 10)),
-                Duration.ofSeconds(positive(properties, "portal.http.body-timeout-seconds", 60)),
-                positive(properties, "portal.http.max-connections", 1000));
+                Duration.ofSeconds(positive(properties, "portal.http.idle-timeout-seconds")),
+                Duration.ofSeconds(positive(properties, "portal.http.header-timeout-seconds")),
+                Duration.ofSeconds(positive(properties, "portal.http.body-timeout-seconds")),
+                positive(properties, "portal.http.max-connections"));
     }
 
-    private static int positive(PropertiesComponent properties, String key, int defaultValue) {
-        String value = PortalConfiguration.optional(properties, key).orElse(null);
-        if (value == null) {
-            return defaultValue;
-        }
+    private static int positive(PropertiesComponent properties, String key) {
+        String value = PortalDefaults.setting(properties, key);
         try {
             int parsed = Integer.parseInt(value);
             if (parsed > 0) {

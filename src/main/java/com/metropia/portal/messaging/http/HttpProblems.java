@@ -125,7 +125,7 @@ public class HttpProblems {
         }
         if (status == 503) {
             exchange.getMessage().setHeader("Retry-After", exchange.getContext()
-                    .resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}"));
+                    .resolvePropertyPlaceholders("{{portal.http.retry-after-seconds}}"));
         }
         exchange.getMessage().setBody(mapper.writeValueAsString(problem));
     }

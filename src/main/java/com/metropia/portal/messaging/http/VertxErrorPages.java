@@ -37,7 +37,7 @@ public final class VertxErrorPages {
             // before every route of the server: while starting (the server listens before the routes take requests)
             // and while shutting down (requests in flight finish), new requests are told to come back (Camel's own
             // answers there are an HTML 404 and a bare 503)
-            String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds:5}}");
+            String retryAfter = context.resolvePropertyPlaceholders("{{portal.http.retry-after-seconds}}");
             IntConsumer refused = context.getRegistry().lookupByNameAndType(PortalMetrics.REFUSED_HOOK,
                     IntConsumer.class);
             router.route().order(Integer.MIN_VALUE).handler(routing -> {

@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging.lint;
 
+import com.metropia.portal.messaging.config.PortalDefaults;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,6 @@ final class RouteChecks {
 
     /** The largest batch the events contract allows unless this setting raises it. */
     static final String MAX_BATCH_SIZE = "portal.events.max-batch-size";
-    static final int DEFAULT_MAX_BATCH_SIZE = 500;
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{(.+?)}}");
     /** Keys whose value is an endpoint URI (or a map with one), and whether the endpoint consumes. */
@@ -617,11 +617,12 @@ final class RouteChecks {
     }
 
     private int maxBatchSize() {
-        Optional<String> configured = properties.resolveProperty(MAX_BATCH_SIZE);
+        // the lint's context has the defaults (PortalDefaults); a value that is not a number checks against the default
+        String defaultValue = PortalDefaults.of(MAX_BATCH_SIZE);
         try {
-            return configured.map(String::trim).map(Integer::parseInt).orElse(DEFAULT_MAX_BATCH_SIZE);
+            return Integer.parseInt(properties.resolveProperty(MAX_BATCH_SIZE).map(String::trim).orElse(defaultValue));
         } catch (NumberFormatException e) {
-            return DEFAULT_MAX_BATCH_SIZE;
+            return Integer.parseInt(defaultValue);
         }
     }
 

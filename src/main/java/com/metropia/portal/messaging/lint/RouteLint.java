@@ -1,5 +1,6 @@
 package com.metropia.portal.messaging.lint;
 
+import com.metropia.portal.messaging.config.PortalDefaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,6 +114,7 @@ public final class RouteLint {
             List<String> reasons = invalid != null ? invalid.getProblems() : List.of(LintCamel.rootMessage(e));
             try (DefaultCamelContext bare = new DefaultCamelContext()) {
                 bare.getPropertiesComponent().setLocation("file:" + applicationProperties + ";optional=true");
+                PortalDefaults.addTo(bare.getPropertiesComponent());
                 LintCamel.STAND_IN_SETTINGS.forEach(bare.getPropertiesComponent()::addOverrideProperty);
                 RouteChecks checks = new RouteChecks(bare, false, parsed, applicationProperties);
                 List<Problem> found = checks.run();
