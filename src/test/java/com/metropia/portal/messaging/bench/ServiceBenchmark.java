@@ -70,7 +70,8 @@ public final class ServiceBenchmark {
      * {@code warmup-seconds} (before each phase's measurement, 3), {@code large-events} (events of the one large
      * request, 100000; 0 skips it), {@code large-xmx} (the heap of the service start that takes the large request once
      * more, 256m; empty skips that start), {@code request-timeout-seconds} (of each HTTP request, 120),
-     * {@code service-jvm-options} (JVM options of every service start, space-separated, e.g. a flight recording;
+     * {@code service-jvm-options} (JVM options of every service start, space-separated, {@code {run}} replaced by the
+     * start's name: default, log-off, xmx; e.g. a flight recording;
      * none by default: the README's command has none).
      */
     record Settings(double seconds, double warmupSeconds, int largeEvents, String largeXmx, Duration requestTimeout,
@@ -153,7 +154,7 @@ public final class ServiceBenchmark {
                 java.time.LocalDateTime.now().withNano(0), settings.seconds(), settings.warmupSeconds(),
                 Runtime.getRuntime().availableProcessors());
         System.out.println(header);
-        Path logs = Path.of("target", "benchmark").toAbsolutePath();
+        Path logs = Path.of("target", "benchmark");
 
         try (BenchService service = startService(jar, logs.resolve("service-default.log"), List.of(), "default run")) {
             AtomicLong acknowledged = new AtomicLong();
@@ -333,13 +334,16 @@ public final class ServiceBenchmark {
         env.put("PORTAL_SQS_QUEUE_URL", queueUrl);
         env.put("PORTAL_MONGODB_URI", emulators.mongoUri());
         env.put("PORTAL_MONGODB_DATABASE", SERVICE_DATABASE);
-        List<String> jvm = new ArrayList<>(settings.serviceJvmOptions());
+        // {run} in an option is the start's name (default, log-off, xmx): one flight recording per start
+        String run = log.getFileName().toString().replaceAll("^service-|\\.log$", "");
+        List<String> jvm = new ArrayList<>(settings.serviceJvmOptions().stream()
+                .map(option -> option.replace("{run}", run)).toList());
         jvm.addAll(extraJvmOptions);
         BenchService service = BenchService.start(jar, log, jvm, env, port);
         try {
             double startup = service.awaitFirstSuccess(http, request(service.uri("/api/tasks"), task, null)
                     .timeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(90));
-            rows.add(new Row("start-up, `java -jar` → first 202 of `POST /api/tasks`, " + name
+            addRow(new Row("start-up, `java -jar` → first 202 of `POST /api/tasks`, " + name
                              + (settings.serviceJvmOptions().isEmpty() ? ""
                                 : " (" + String.join(" ", settings.serviceJvmOptions()) + ")"),
                     String.format(Locale.ROOT, "%.2f s", startup), "—", "—", "", "",
@@ -384,7 +388,7 @@ public final class ServiceBenchmark {
         for (boolean key : new boolean[] {false, true}) {
             String scenario = "tasks, JSON arrays of 10, 16 clients" + withKey(key);
             if (probe.statusCode() / 100 != 2) {
-                rows.add(new Row(scenario, "n/a", rate(batchFloor) + " tasks/s", "", "", latency(batchFloor), "", "",
+                addRow(new Row(scenario, "n/a", rate(batchFloor) + " tasks/s", "", "", latency(batchFloor), "", "",
                         "the service answered " + probe.statusCode() + " to an array (no batch support)"));
                 continue;
             }
@@ -401,7 +405,7 @@ public final class ServiceBenchmark {
             reset();
             double cpu = service.cpuSeconds();
             Result result = phase(1, () -> post(uri, task, key), service::resetPeakMemory);
-            rows.add(new Row("one task at a time, latency p50" + withKey(key),
+            addRow(new Row("one task at a time, latency p50" + withKey(key),
                     ms(result.p50()), ms(floor.p50()),
                     String.format(Locale.ROOT, "%.2f×", result.p50() / floor.p50()),
                     latency(result), latency(floor),
@@ -449,7 +453,7 @@ public final class ServiceBenchmark {
             notes = "answer after " + String.format(Locale.ROOT, "%.1f s: ", seconds) + failure
                     + (service.logLinesContaining("OutOfMemoryError") > 0 ? " (OutOfMemoryError in its log)" : "");
         }
-        rows.add(new Row(scenario, failure == null ? String.format(Locale.ROOT, "%,.0f events/s", rate) : "failed",
+        addRow(new Row(scenario, failure == null ? String.format(Locale.ROOT, "%,.0f events/s", rate) : "failed",
                 rate(floor) + " events/s", failure == null ? ratio(rate, floor.itemsPerSecond()) : "",
                 String.format(Locale.ROOT, "%,.0f", seconds * 1000), String.format(Locale.ROOT, "%,.0f", floor.p50()),
                 String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpu),
@@ -469,7 +473,7 @@ public final class ServiceBenchmark {
                 cpuAtStart[0] = Double.NaN;
             }
         });
-        rows.add(new Row(scenario, rate(result) + " " + unit, rate(floor) + " " + unit,
+        addRow(new Row(scenario, rate(result) + " " + unit, rate(floor) + " " + unit,
                 ratio(result.itemsPerSecond(), floor.itemsPerSecond()), latency(result), latency(floor),
                 String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpuAtStart[0]),
                 String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()),
@@ -537,6 +541,12 @@ public final class ServiceBenchmark {
                     .append("\"}}");
         }
         return body.append(']').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A row of the table, and a line on the console so that a long run shows where it is. */
+    private void addRow(Row row) {
+        rows.add(row);
+        System.out.printf("  %s: %s (floor %s)%n", row.scenario(), row.service(), row.floor());
     }
 
     // ---------------------------------------------------------------------------------------------------------------
