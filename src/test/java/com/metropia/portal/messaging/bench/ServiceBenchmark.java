@@ -142,6 +142,10 @@ public final class ServiceBenchmark {
             } catch (Exception e) {
                 System.out.printf("%nThe benchmark broke off: %s%n", e);
                 status = 1;
+            } finally {
+                if (benchmark.bestSqs != null) {
+                    benchmark.bestSqs.close();
+                }
             }
             benchmark.print();
         }
@@ -567,8 +571,8 @@ public final class ServiceBenchmark {
         table.append('\n');
         remarks.forEach(remark -> table.append("- ").append(remark).append('\n'));
         System.out.printf("%n%s", table);
-        Path file = Path.of("target", "benchmark", "table-" + java.time.LocalDateTime.now().withNano(0).toString()
-                .replace(':', '-') + ".md");
+        Path file = Path.of("target", "benchmark", "table-" + java.time.LocalDateTime.now()
+                .format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")) + ".md");
         Files.createDirectories(file.getParent());
         Files.writeString(file, table);
         System.out.println("(also in " + file + ")");
@@ -583,7 +587,8 @@ public final class ServiceBenchmark {
     }
 
     private static String ratio(double service, double floor) {
-        return String.format(Locale.ROOT, "%.2f", service / floor);
+        double ratio = service / floor;
+        return String.format(Locale.ROOT, ratio < 0.1 ? "%.3f" : "%.2f", ratio);
     }
 
     private static String latency(Result result) {
