@@ -72,10 +72,13 @@ public final class ServiceBenchmark {
      * more, 256m; empty skips that start), {@code request-timeout-seconds} (of each HTTP request, 120),
      * {@code service-jvm-options} (JVM options of every service start, space-separated, {@code {run}} replaced by the
      * start's name: default, log-off, xmx; e.g. a flight recording;
-     * none by default: the README's command has none).
+     * none by default: the README's command has none), {@code scenarios} (comma-separated, any of events, tasks,
+     * latency, large; all by default: the start-up is measured with each start).
      */
     record Settings(double seconds, double warmupSeconds, int largeEvents, String largeXmx, Duration requestTimeout,
-                    List<String> serviceJvmOptions) {
+                    List<String> serviceJvmOptions, List<String> scenarios) {
+
+        private static final List<String> SCENARIOS = List.of("events", "tasks", "latency", "large");
 
         static Settings fromSystemProperties() {
             String jvm = System.getProperty("bench.service-jvm-options", "").trim();
@@ -85,7 +88,23 @@ public final class ServiceBenchmark {
                     Integer.parseInt(System.getProperty("bench.large-events", "100000")),
                     System.getProperty("bench.large-xmx", "256m").trim(),
                     Duration.ofSeconds(Long.parseLong(System.getProperty("bench.request-timeout-seconds", "120"))),
-                    jvm.isEmpty() ? List.of() : Arrays.asList(jvm.split("\\s+")));
+                    jvm.isEmpty() ? List.of() : Arrays.asList(jvm.split("\\s+")),
+                    Arrays.stream(System.getProperty("bench.scenarios", String.join(",", SCENARIOS)).split(","))
+                            .map(String::trim).filter(name -> !name.isEmpty()).toList());
+        }
+
+        /** The scenarios asked for, or a clear refusal of a name that is not one. */
+        Settings validated() {
+            for (String scenario : scenarios) {
+                if (!SCENARIOS.contains(scenario)) {
+                    throw new IllegalArgumentException("bench.scenarios: " + scenario + " is not one of " + SCENARIOS);
+                }
+            }
+            return this;
+        }
+
+        boolean runs(String scenario) {
+            return scenarios.contains(scenario) && (!scenario.equals("large") || largeEvents > 0);
         }
     }
 
@@ -132,7 +151,14 @@ public final class ServiceBenchmark {
             System.err.println("Run from the project folder after packaging: mvn -B -DskipTests package exec:java@benchmark");
             System.exit(2);
         }
-        Settings settings = Settings.fromSystemProperties();
+        Settings settings;
+        try {
+            settings = Settings.fromSystemProperties().validated();
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
         int status = 0;
         try (EmbeddedEmulators emulators = EmbeddedEmulators.start(HOST, 0, 0);
              MongoClient mongo = MongoClients.create(emulators.mongoUri())) {
@@ -162,10 +188,16 @@ public final class ServiceBenchmark {
 
         try (BenchService service = startService(jar, logs.resolve("service-default.log"), List.of(), "default run")) {
             AtomicLong acknowledged = new AtomicLong();
-            eventsPhases(service, "default run (per-event INFO line on)", acknowledged);
-            tasksPhases(service);
-            latencyPhases(service);
-            if (large(service, "default heap")) {
+            if (settings.runs("events")) {
+                eventsPhases(service, "default run (per-event INFO line on)", acknowledged);
+            }
+            if (settings.runs("tasks")) {
+                tasksPhases(service);
+            }
+            if (settings.runs("latency")) {
+                latencyPhases(service);
+            }
+            if (settings.runs("large") && large(service, "default heap")) {
                 acknowledged.addAndGet(settings.largeEvents());
             }
             service.close();
@@ -174,6 +206,18 @@ public final class ServiceBenchmark {
                     service.logLinesContaining(PER_EVENT_LINE), acknowledged.get(), service.log()));
         }
 
+        if (settings.runs("events")) {
+            eventsWithoutPerEventLine(jar, logs);
+        }
+        if (settings.runs("large") && !settings.largeXmx().isEmpty()) {
+            try (BenchService service = startService(jar, logs.resolve("service-xmx.log"),
+                    List.of("-Xmx" + settings.largeXmx()), "-Xmx" + settings.largeXmx())) {
+                large(service, "-Xmx" + settings.largeXmx());
+            }
+        }
+    }
+
+    private void eventsWithoutPerEventLine(Path jar, Path logs) throws Exception {
         Path quiet = Files.createTempFile("bench-log4j2-events-off", ".properties");
         try {
             // log4j merges the files named in log4j2.configurationFile: the service's own, then this one level
@@ -189,13 +233,6 @@ public final class ServiceBenchmark {
             }
         } finally {
             Files.deleteIfExists(quiet);
-        }
-
-        if (settings.largeEvents() > 0 && !settings.largeXmx().isEmpty()) {
-            try (BenchService service = startService(jar, logs.resolve("service-xmx.log"),
-                    List.of("-Xmx" + settings.largeXmx()), "-Xmx" + settings.largeXmx())) {
-                large(service, "-Xmx" + settings.largeXmx());
-            }
         }
     }
 
@@ -403,6 +440,9 @@ public final class ServiceBenchmark {
 
     private void latencyPhases(BenchService service) throws Exception {
         URI uri = service.uri("/api/tasks");
+        if (bestSqs == null) {
+            tasksFloor(); // the bare handler sends with the best plain client
+        }
         reset();
         Result floor = bareVertxLatency();
         for (boolean key : new boolean[] {false, true}) {
@@ -425,9 +465,6 @@ public final class ServiceBenchmark {
      * the service answered 2xx.
      */
     private boolean large(BenchService service, String heap) throws Exception {
-        if (settings.largeEvents() <= 0) {
-            return false;
-        }
         byte[] body = events(settings.largeEvents());
         Result floor = largeFloor(body);
         reset();
