@@ -1,0 +1,650 @@
+package com.metropia.portal.messaging.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.metropia.portal.messaging.bench.LoadPhase.Result;
+import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import org.bson.Document;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+
+/**
+ * The benchmark of the README: the packaged service as the README runs it (a child process, settings from environment
+ * variables, API keys on, the per-event INFO line on), then a second start with the per-event line off, and a third
+ * with {@code -Xmx256m} for one very large request, each scenario next to a floor measured in the same run against
+ * the same emulator instances by the best plain-Java client: Jackson and the MongoDB driver for events, the AWS SDK
+ * with a tuned HTTP client for tasks, a bare Vert.x handler doing the same SQS send for latency.
+ * <p>
+ * Everything listens on and targets 127.0.0.1; each phase runs for a bounded time after a warm-up; MongoDB is emptied
+ * and the queue purged before each phase (the emulators share this JVM: what they keep would slow later phases).
+ * The services are stopped at the end, or killed when this JVM ends otherwise. Prints one table; asserts nothing.
+ * <p>
+ * {@code mvn -B -DskipTests package exec:java@benchmark}; settings are system properties {@code bench.*}, see
+ * {@link Settings}.
+ */
+public final class ServiceBenchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HOST = "127.0.0.1";
+    private static final String API_KEY = "benchmark-key";
+    private static final String QUEUE = "benchmark";
+    private static final String SERVICE_DATABASE = "benchmark";
+    private static final String FLOOR_DATABASE = "benchmark_floor";
+    private static final int BATCH = 500;
+    private static final String TASK = "{\"action\":\"book_ride\",\"data\":{\"user_id\":12345,\"ride_type\":\"standard\"}}";
+    private static final String PER_EVENT_LINE = "Send incentive event";
+
+    /**
+     * System properties {@code bench.<name>}: {@code seconds} (measured seconds a phase, default 8),
+     * {@code warmup-seconds} (before each phase's measurement, 3), {@code large-events} (events of the one large
+     * request, 100000; 0 skips it), {@code large-xmx} (the heap of the service start that takes the large request once
+     * more, 256m; empty skips that start), {@code request-timeout-seconds} (of each HTTP request, 120),
+     * {@code service-jvm-options} (JVM options of every service start, space-separated, {@code {run}} replaced by the
+     * start's name: default, log-off, xmx; e.g. a flight recording;
+     * none by default: the README's command has none), {@code scenarios} (comma-separated, any of events, tasks,
+     * latency, large; all by default: the start-up is measured with each start).
+     */
+    record Settings(double seconds, double warmupSeconds, int largeEvents, String largeXmx, Duration requestTimeout,
+                    List<String> serviceJvmOptions, List<String> scenarios) {
+
+        private static final List<String> SCENARIOS = List.of("events", "tasks", "latency", "large");
+
+        static Settings fromSystemProperties() {
+            String jvm = System.getProperty("bench.service-jvm-options", "").trim();
+            return new Settings(
+                    Double.parseDouble(System.getProperty("bench.seconds", "8")),
+                    Double.parseDouble(System.getProperty("bench.warmup-seconds", "3")),
+                    Integer.parseInt(System.getProperty("bench.large-events", "100000")),
+                    System.getProperty("bench.large-xmx", "256m").trim(),
+                    Duration.ofSeconds(Long.parseLong(System.getProperty("bench.request-timeout-seconds", "120"))),
+                    jvm.isEmpty() ? List.of() : Arrays.asList(jvm.split("\\s+")),
+                    Arrays.stream(System.getProperty("bench.scenarios", String.join(",", SCENARIOS)).split(","))
+                            .map(String::trim).filter(name -> !name.isEmpty()).toList());
+        }
+
+        /** The scenarios asked for, or a clear refusal of a name that is not one. */
+        Settings validated() {
+            for (String scenario : scenarios) {
+                if (!SCENARIOS.contains(scenario)) {
+                    throw new IllegalArgumentException("bench.scenarios: " + scenario + " is not one of " + SCENARIOS);
+                }
+            }
+            return this;
+        }
+
+        boolean runs(String scenario) {
+            return scenarios.contains(scenario) && (!scenario.equals("large") || largeEvents > 0);
+        }
+    }
+
+    /** One line of the table: figures, or blanks where a scenario has none. */
+    record Row(String scenario, String service, String floor, String ratio, String serviceLatency,
+               String floorLatency, String cpu, String rss, String notes) {
+    }
+
+    private final Settings settings;
+    private final EmbeddedEmulators emulators;
+    private final String queueUrl;
+    private final MongoClient mongo;
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    private final List<Row> rows = new ArrayList<>();
+    private final List<String> remarks = new ArrayList<>();
+    private String header = "portal-messaging benchmark";
+    private final byte[] events10k = events(10_000);
+    private final byte[] event1 = events(1);
+    private final byte[] task = TASK.getBytes(StandardCharsets.UTF_8);
+    private final byte[] tasks10 = ("[" + String.join(",", java.util.Collections.nCopies(10, TASK)) + "]")
+            .getBytes(StandardCharsets.UTF_8);
+    /** The p50 of a 10,000-event request of the default run, in ms: the large request's time per event is set by it. */
+    private double tenThousandP50 = Double.NaN;
+    private SqsClient bestSqs;
+    private String bestSqsName;
+
+    private ServiceBenchmark(Settings settings, EmbeddedEmulators emulators, String queueUrl, MongoClient mongo) {
+        this.settings = settings;
+        this.emulators = emulators;
+        this.queueUrl = queueUrl;
+        this.mongo = mongo;
+    }
+
+    public static void main(String[] args) throws Exception {
+        // This JVM's own logging (the emulators'): warnings only
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "classpath:log4j2-test.properties");
+        }
+        Path jar = Path.of("target", "portal-messaging.jar");
+        if (!Files.isRegularFile(jar) || !Files.isDirectory(Path.of("routes"))) {
+            System.err.println("Run from the project folder after packaging: mvn -B -DskipTests package exec:java@benchmark");
+            System.exit(2);
+        }
+        Settings settings;
+        try {
+            settings = Settings.fromSystemProperties().validated();
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        int status = 0;
+        try (EmbeddedEmulators emulators = EmbeddedEmulators.start(HOST, 0, 0);
+             MongoClient mongo = MongoClients.create(emulators.mongoUri())) {
+            ServiceBenchmark benchmark = new ServiceBenchmark(settings, emulators, emulators.createQueue(QUEUE), mongo);
+            try {
+                benchmark.runAll(jar);
+            } catch (Exception e) {
+                System.out.printf("%nThe benchmark broke off: %s%n", e);
+                status = 1;
+            } finally {
+                if (benchmark.bestSqs != null) {
+                    benchmark.bestSqs.close();
+                }
+            }
+            benchmark.print();
+        }
+        System.exit(status);
+    }
+
+    private void runAll(Path jar) throws Exception {
+        header = String.format(Locale.ROOT, "portal-messaging benchmark, %s: %.0f s a phase after %.0f s of warm-up,"
+                                            + " %d cores, the service and the emulators on 127.0.0.1",
+                java.time.LocalDateTime.now().withNano(0), settings.seconds(), settings.warmupSeconds(),
+                Runtime.getRuntime().availableProcessors());
+        System.out.println(header);
+        Path logs = Path.of("target", "benchmark");
+
+        try (BenchService service = startService(jar, logs.resolve("service-default.log"), List.of(), "default run")) {
+            AtomicLong acknowledged = new AtomicLong();
+            if (settings.runs("events")) {
+                eventsPhases(service, "default run (per-event INFO line on)", acknowledged);
+            }
+            if (settings.runs("tasks")) {
+                tasksPhases(service);
+            }
+            if (settings.runs("latency")) {
+                latencyPhases(service);
+            }
+            if (settings.runs("large") && large(service, "default heap")) {
+                acknowledged.addAndGet(settings.largeEvents());
+            }
+            service.close();
+            remarks.add(String.format(Locale.ROOT, "default run: %,d per-event INFO lines in its log for %,d events"
+                                                  + " acknowledged with a 2xx (the log: %s)",
+                    service.logLinesContaining(PER_EVENT_LINE), acknowledged.get(), service.log()));
+        }
+
+        if (settings.runs("events")) {
+            eventsWithoutPerEventLine(jar, logs);
+        }
+        if (settings.runs("large") && !settings.largeXmx().isEmpty()) {
+            try (BenchService service = startService(jar, logs.resolve("service-xmx.log"),
+                    List.of("-Xmx" + settings.largeXmx()), "-Xmx" + settings.largeXmx())) {
+                large(service, "-Xmx" + settings.largeXmx());
+            }
+        }
+    }
+
+    private void eventsWithoutPerEventLine(Path jar, Path logs) throws Exception {
+        Path quiet = Files.createTempFile("bench-log4j2-events-off", ".properties");
+        try {
+            // log4j merges the files named in log4j2.configurationFile: the service's own, then this one level
+            Files.writeString(quiet, "logger.events.name = portal.events\nlogger.events.level = WARN\n");
+            List<String> options = List.of("-Dlog4j2.configurationFile=classpath:portal-messaging/log4j2.properties,"
+                                           + quiet.toUri());
+            try (BenchService service = startService(jar, logs.resolve("service-log-off.log"), options,
+                    "per-event line off")) {
+                eventsPhases(service, "per-event line off", new AtomicLong());
+                service.close();
+                remarks.add(String.format(Locale.ROOT, "per-event line off: %,d per-event lines in its log",
+                        service.logLinesContaining(PER_EVENT_LINE)));
+            }
+        } finally {
+            Files.deleteIfExists(quiet);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Floors: the best plain-Java client against the same emulators
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Jackson parse and insertMany of the request's documents, the clients as the service gets them. */
+    private Result eventsFloor(byte[] body, int eventsPerRequest, int clients) throws Exception {
+        MongoCollection<Document> collection = mongo.getDatabase(FLOOR_DATABASE).getCollection("send_event");
+        reset();
+        return phase(clients, () -> {
+            insertAsDocuments(collection, body);
+            return eventsPerRequest;
+        });
+    }
+
+    /**
+     * SendMessage from 16 threads with a few configurations of the SDK's Apache client; the best one is the floor, and
+     * its client the one the other task floors use.
+     */
+    private Result tasksFloor() throws Exception {
+        Map<String, Supplier<ApacheHttpClient.Builder>> clients = new LinkedHashMap<>();
+        clients.put("Apache client, 64 connections",
+                () -> ApacheHttpClient.builder().maxConnections(64));
+        clients.put("Apache client, 64 connections, no Expect: 100-continue, TCP keep-alive",
+                () -> ApacheHttpClient.builder().maxConnections(64).expectContinueEnabled(false).tcpKeepAlive(true));
+        Result best = null;
+        for (Map.Entry<String, Supplier<ApacheHttpClient.Builder>> client : clients.entrySet()) {
+            SqsClient sqs = sqsClient(client.getValue().get());
+            reset();
+            Result result = phase(16, () -> {
+                sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(TASK));
+                return 1;
+            });
+            remarks.add(String.format(Locale.ROOT, "tasks floor candidate, SendMessage from 16 threads, %s: %,.0f /s",
+                    client.getKey(), result.itemsPerSecond()));
+            if (best == null || result.itemsPerSecond() > best.itemsPerSecond()) {
+                best = result;
+                if (bestSqs != null) {
+                    bestSqs.close();
+                }
+                bestSqs = sqs;
+                bestSqsName = client.getKey();
+            } else {
+                sqs.close();
+            }
+        }
+        return best;
+    }
+
+    /** SendMessageBatch of 10 from 16 threads, with the best client of {@link #tasksFloor()}; counted in tasks. */
+    private Result tasksBatchFloor() throws Exception {
+        reset();
+        return phase(16, () -> {
+            List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                entries.add(SendMessageBatchRequestEntry.builder().id("t" + i).messageBody(TASK).build());
+            }
+            SendMessageBatchResponse response = bestSqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
+            if (!response.failed().isEmpty()) {
+                throw new IllegalStateException("SendMessageBatch failed entries: " + response.failed());
+            }
+            return response.successful().size();
+        });
+    }
+
+    /** The large request's events parsed and inserted once, timed. */
+    private Result largeFloor(byte[] body) throws Exception {
+        MongoCollection<Document> collection = mongo.getDatabase(FLOOR_DATABASE).getCollection("send_event");
+        reset();
+        long start = System.nanoTime();
+        insertAsDocuments(collection, body);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(settings.largeEvents() / seconds, 1, seconds * 1000, seconds * 1000, 0, null, seconds);
+    }
+
+    /** Jackson parse, then the request's 500-event documents written in one round trip ({@code insertMany}). */
+    private static void insertAsDocuments(MongoCollection<Document> collection, byte[] body) throws IOException {
+        List<?> events = JSON.readValue(body, List.class);
+        List<Document> documents = new ArrayList<>();
+        Date now = new Date();
+        for (int from = 0; from < events.size(); from += BATCH) {
+            documents.add(new Document("action", "event")
+                    .append("data", events.subList(from, Math.min(from + BATCH, events.size())))
+                    .append("created_at", now));
+        }
+        collection.insertMany(documents);
+    }
+
+    private SqsClient sqsClient(ApacheHttpClient.Builder httpClient) {
+        return SqsClient.builder()
+                .httpClientBuilder(httpClient)
+                .endpointOverride(URI.create(emulators.sqsEndpoint()))
+                .region(Region.of(EmbeddedEmulators.REGION))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(EmbeddedEmulators.ACCESS_KEY, EmbeddedEmulators.SECRET_KEY)))
+                .build();
+    }
+
+    /** One client, one task at a time, to a bare Vert.x handler that sends it with the best SDK client. */
+    private Result bareVertxLatency() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpServer server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body ->
+                    vertx.executeBlocking(() -> bestSqs.sendMessage(b -> b.queueUrl(queueUrl)
+                                    .messageBody(body.toString(StandardCharsets.UTF_8))).messageId())
+                            .onComplete(sent -> {
+                                if (sent.succeeded()) {
+                                    request.response().setStatusCode(202).putHeader("Content-Type", "application/json")
+                                            .end("{\"messageId\":\"" + sent.result() + "\"}");
+                                } else {
+                                    request.response().setStatusCode(500).end(String.valueOf(sent.cause()));
+                                }
+                            })))
+                    .listen(0, HOST).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            URI uri = URI.create("http://" + HOST + ":" + server.actualPort() + "/api/tasks");
+            return phase(1, () -> post(uri, task, null));
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The service
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private BenchService startService(Path jar, Path log, List<String> extraJvmOptions, String name) throws Exception {
+        reset();
+        int port = EmbeddedEmulators.freePort(HOST);
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PORTAL_HTTP_HOST", HOST);
+        env.put("PORTAL_HTTP_PORT", String.valueOf(port));
+        env.put("PORTAL_API_KEYS", API_KEY);
+        env.put("PORTAL_SQS_ENDPOINT", emulators.sqsEndpoint());
+        env.put("PORTAL_SQS_REGION", EmbeddedEmulators.REGION);
+        env.put("PORTAL_SQS_ACCESS_KEY", EmbeddedEmulators.ACCESS_KEY);
+        env.put("PORTAL_SQS_SECRET_KEY", EmbeddedEmulators.SECRET_KEY);
+        env.put("PORTAL_SQS_QUEUE", QUEUE);
+        env.put("PORTAL_SQS_QUEUE_URL", queueUrl);
+        env.put("PORTAL_MONGODB_URI", emulators.mongoUri());
+        env.put("PORTAL_MONGODB_DATABASE", SERVICE_DATABASE);
+        // {run} in an option is the start's name (default, log-off, xmx): one flight recording per start
+        String run = log.getFileName().toString().replaceAll("^service-|\\.log$", "");
+        List<String> jvm = new ArrayList<>(settings.serviceJvmOptions().stream()
+                .map(option -> option.replace("{run}", run)).toList());
+        jvm.addAll(extraJvmOptions);
+        BenchService service = BenchService.start(jar, log, jvm, env, port);
+        try {
+            double startup = service.awaitFirstSuccess(http, request(service.uri("/api/tasks"), task, null)
+                    .timeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(90));
+            addRow(new Row("start-up, `java -jar` → first 202 of `POST /api/tasks`, " + name
+                             + (settings.serviceJvmOptions().isEmpty() ? ""
+                                : " (" + String.join(" ", settings.serviceJvmOptions()) + ")"),
+                    String.format(Locale.ROOT, "%.2f s", startup), "—", "—", "", "",
+                    String.format(Locale.ROOT, "%.1f", service.cpuSeconds()),
+                    String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()),
+                    "Camel says: started in " + service.camelStartedIn()));
+            return service;
+        } catch (Exception e) {
+            service.close();
+            throw e;
+        }
+    }
+
+    private void eventsPhases(BenchService service, String run, AtomicLong acknowledged) throws Exception {
+        URI uri = service.uri("/api/events");
+        Result floor = eventsFloor(events10k, 10_000, 4);
+        for (boolean key : new boolean[] {false, true}) {
+            Result result = servicePhase(service, "events, 10,000-event requests, 4 clients, " + run + withKey(key),
+                    "events/s", floor, 4, () -> count(acknowledged, post(uri, events10k, key) * 10_000),
+                    "floor: parse + insertMany");
+            if (!key && Double.isNaN(tenThousandP50)) {
+                tenThousandP50 = result.p50();
+            }
+        }
+        floor = eventsFloor(event1, 1, 64);
+        for (boolean key : new boolean[] {false, true}) {
+            servicePhase(service, "events, 1-event requests, 64 clients, " + run + withKey(key), "events/s",
+                    floor, 64, () -> count(acknowledged, post(uri, event1, key)), "floor: parse + insertMany");
+        }
+    }
+
+    private void tasksPhases(BenchService service) throws Exception {
+        URI uri = service.uri("/api/tasks");
+        Result floor = tasksFloor();
+        for (boolean key : new boolean[] {false, true}) {
+            servicePhase(service, "tasks, one a request, 16 clients" + withKey(key), "tasks/s", floor,
+                    16, () -> post(uri, task, key), "floor: SendMessage, " + bestSqsName);
+        }
+        HttpResponse<String> probe = http.send(request(uri, tasks10, null).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Result batchFloor = tasksBatchFloor();
+        for (boolean key : new boolean[] {false, true}) {
+            String scenario = "tasks, JSON arrays of 10, 16 clients" + withKey(key);
+            if (probe.statusCode() / 100 != 2) {
+                addRow(new Row(scenario, "n/a", rate(batchFloor) + " tasks/s", "", "", latency(batchFloor), "", "",
+                        "the service answered " + probe.statusCode() + " to an array (no batch support)"));
+                continue;
+            }
+            servicePhase(service, scenario, "tasks/s", batchFloor, 16,
+                    () -> post(uri, tasks10, key) * 10, "floor: SendMessageBatch of 10, " + bestSqsName);
+        }
+    }
+
+    private void latencyPhases(BenchService service) throws Exception {
+        URI uri = service.uri("/api/tasks");
+        if (bestSqs == null) {
+            tasksFloor(); // the bare handler sends with the best plain client
+        }
+        reset();
+        Result floor = bareVertxLatency();
+        for (boolean key : new boolean[] {false, true}) {
+            reset();
+            double cpu = service.cpuSeconds();
+            Result result = phase(1, () -> post(uri, task, key), service::resetPeakMemory);
+            addRow(new Row("one task at a time, latency p50" + withKey(key),
+                    ms(result.p50()), ms(floor.p50()),
+                    String.format(Locale.ROOT, "%.2f×", result.p50() / floor.p50()),
+                    latency(result), latency(floor),
+                    String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpu),
+                    String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()),
+                    String.format(Locale.ROOT, "p99 %.2f× the floor's; floor: a bare Vert.x handler, SendMessage%s",
+                            result.p99() / floor.p99(), errors(result))));
+        }
+    }
+
+    /**
+     * One request of many events: its time, the service's CPU and peak memory; a failure is a figure too. True when
+     * the service answered 2xx.
+     */
+    private boolean large(BenchService service, String heap) throws Exception {
+        byte[] body = events(settings.largeEvents());
+        Result floor = largeFloor(body);
+        reset();
+        double cpu = service.cpuSeconds();
+        service.resetPeakMemory();
+        long start = System.nanoTime();
+        String scenario = String.format(Locale.ROOT, "one request of %,d events (%.1f MB), %s",
+                settings.largeEvents(), body.length / 1e6, heap);
+        String failure;
+        try {
+            HttpResponse<String> response = http.send(request(service.uri("/api/events"), body, null)
+                    .timeout(settings.requestTimeout().multipliedBy(3)).build(), HttpResponse.BodyHandlers.ofString());
+            failure = response.statusCode() / 100 == 2 ? null : response.statusCode() + " " + shorten(response.body());
+        } catch (IOException e) {
+            failure = e.toString();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double rate = settings.largeEvents() / seconds;
+        String notes;
+        if (failure == null) {
+            notes = String.format(Locale.ROOT, "%.1f s", seconds);
+            if (!Double.isNaN(tenThousandP50)) {
+                notes += String.format(Locale.ROOT, "; per event %.1f× a 10,000-event request's (its p50, 4 clients)",
+                        (seconds * 1000 / settings.largeEvents()) / (tenThousandP50 / 10_000));
+            }
+        } else {
+            notes = "answer after " + String.format(Locale.ROOT, "%.1f s: ", seconds) + failure
+                    + (service.logLinesContaining("OutOfMemoryError") > 0 ? " (OutOfMemoryError in its log)" : "");
+        }
+        addRow(new Row(scenario, failure == null ? String.format(Locale.ROOT, "%,.0f events/s", rate) : "failed",
+                rate(floor) + " events/s", failure == null ? ratio(rate, floor.itemsPerSecond()) : "",
+                String.format(Locale.ROOT, "%,.0f", seconds * 1000), String.format(Locale.ROOT, "%,.0f", floor.p50()),
+                String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpu),
+                String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()), notes));
+        return failure == null;
+    }
+
+    private Result servicePhase(BenchService service, String scenario, String unit, Result floor, int clients,
+                              LoadPhase.Work work, String notes) throws Exception {
+        reset();
+        double[] cpuAtStart = new double[1];
+        Result result = phase(clients, work, () -> {
+            service.resetPeakMemory();
+            try {
+                cpuAtStart[0] = service.cpuSeconds();
+            } catch (IOException e) {
+                cpuAtStart[0] = Double.NaN;
+            }
+        });
+        addRow(new Row(scenario, rate(result) + " " + unit, rate(floor) + " " + unit,
+                ratio(result.itemsPerSecond(), floor.itemsPerSecond()), latency(result), latency(floor),
+                String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpuAtStart[0]),
+                String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()),
+                (notes + errors(result)).replaceFirst("^; ", "")));
+        return result;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Phases, requests, the emulators' state
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private Result phase(int clients, LoadPhase.Work work) throws InterruptedException {
+        return phase(clients, work, () -> { });
+    }
+
+    private Result phase(int clients, LoadPhase.Work work, Runnable atMeasureStart) throws InterruptedException {
+        return LoadPhase.run(clients, settings.warmupSeconds(), settings.seconds(), work, atMeasureStart);
+    }
+
+    /** Empties what the service and the floors stored and purges the queue, keeping the service's indexes. */
+    private void reset() {
+        mongo.getDatabase(FLOOR_DATABASE).drop();
+        MongoDatabase database = mongo.getDatabase(SERVICE_DATABASE);
+        for (String name : database.listCollectionNames()) {
+            database.getCollection(name).deleteMany(new Document());
+        }
+        try (SqsClient sqs = emulators.newSqsClient()) {
+            sqs.purgeQueue(b -> b.queueUrl(queueUrl));
+        }
+        System.gc();
+    }
+
+    private HttpRequest.Builder request(URI uri, byte[] body, Boolean key) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
+                .timeout(settings.requestTimeout())
+                .header("X-API-Key", API_KEY)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (Boolean.TRUE.equals(key)) {
+            builder.header("Idempotency-Key", UUID.randomUUID().toString());
+        }
+        return builder;
+    }
+
+    /** 1 for a 2xx answer; anything else is thrown, with what the answer said. */
+    private int post(URI uri, byte[] body, Boolean key) throws Exception {
+        HttpResponse<String> response = http.send(request(uri, body, key).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2 || response.statusCode() == 207) {
+            throw new IllegalStateException(response.statusCode() + " " + shorten(response.body()));
+        }
+        return 1;
+    }
+
+    private static int count(AtomicLong acknowledged, int events) {
+        acknowledged.addAndGet(events);
+        return events;
+    }
+
+    /** Events as the portal sends them, about 80 bytes each: 100,000 of them are 8 MB, under the 10 MiB body limit. */
+    static byte[] events(int count) {
+        StringBuilder body = new StringBuilder(count * 96).append('[');
+        for (int i = 0; i < count; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"userIds\":[\"").append(1000 + i % 97)
+                    .append("\"],\"eventName\":\"trip_completed\",\"eventMeta\":{\"trip_id\":\"trip_").append(i)
+                    .append("\"}}");
+        }
+        return body.append(']').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A row of the table, and a line on the console so that a long run shows where it is. */
+    private void addRow(Row row) {
+        rows.add(row);
+        System.out.printf("  %s: %s (floor %s)%n", row.scenario(), row.service(), row.floor());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The table
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** The table on the console, and in target/benchmark/table-<time>.md so that runs can be set side by side. */
+    private void print() throws IOException {
+        StringBuilder table = new StringBuilder(header).append("\n\n");
+        table.append("| scenario | service | floor | ratio | service p50 / p99 ms | floor p50 / p99 ms"
+                     + " | service CPU s | service peak RSS MiB | notes |\n");
+        table.append("|---|---|---|---|---|---|---|---|---|\n");
+        for (Row row : rows) {
+            table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+                    row.scenario(), row.service(), row.floor(), row.ratio(), row.serviceLatency(), row.floorLatency(),
+                    row.cpu(), row.rss(), row.notes()));
+        }
+        table.append('\n');
+        remarks.forEach(remark -> table.append("- ").append(remark).append('\n'));
+        System.out.printf("%n%s", table);
+        Path file = Path.of("target", "benchmark", "table-" + java.time.LocalDateTime.now()
+                .format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")) + ".md");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, table);
+        System.out.println("(also in " + file + ")");
+    }
+
+    private static String withKey(boolean key) {
+        return key ? ", with Idempotency-Key" : "";
+    }
+
+    private static String rate(Result result) {
+        return result == null || !result.ran() ? "—" : String.format(Locale.ROOT, "%,.0f", result.itemsPerSecond());
+    }
+
+    private static String ratio(double service, double floor) {
+        double ratio = service / floor;
+        return String.format(Locale.ROOT, ratio < 0.1 ? "%.3f" : "%.2f", ratio);
+    }
+
+    private static String latency(Result result) {
+        return result == null || result.calls() == 0 ? ""
+                : String.format(Locale.ROOT, "%,.1f / %,.1f", result.p50(), result.p99());
+    }
+
+    private static String ms(double millis) {
+        return String.format(Locale.ROOT, "%.2f ms", millis);
+    }
+
+    private static String errors(Result result) {
+        return result.errors() == 0 ? ""
+                : String.format(Locale.ROOT, "; %,d failed calls, first: %s", result.errors(),
+                        shorten(result.firstError()));
+    }
+
+    private static String shorten(String text) {
+        String oneLine = String.valueOf(text).replaceAll("\\s+", " ").replace("|", "/");
+        return oneLine.length() > 160 ? oneLine.substring(0, 160) + "…" : oneLine;
+    }
+}
