@@ -372,8 +372,10 @@ public final class EventTypeSchemas {
         }
         JsonNode tree;
         try {
-            tree = STRICT.readTree(text) == null ? null
-                    : JsonNodes.readTree(STRICT, text, LocationJsonNodeFactoryFactory.getInstance());
+            // parsed once plainly for the parser's own error (with its line and column), then with the location of
+            // every node, for the meta-schema's findings
+            STRICT.readTree(text);
+            tree = JsonNodes.readTree(STRICT, text, LocationJsonNodeFactoryFactory.getInstance());
         } catch (JsonProcessingException e) {
             problems.add(at(e.getLocation(), "not valid JSON: " + e.getOriginalMessage()));
             return new Checked(eventName, null, problems);
