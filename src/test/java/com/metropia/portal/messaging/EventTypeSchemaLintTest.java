@@ -102,6 +102,28 @@ class EventTypeSchemaLintTest {
         assertThat(lint().get(1).message()).contains("$schema \"https://example.com/meta\" is not a JSON Schema draft");
     }
 
+    @Test
+    void should_check_the_folder_portal_events_types_dir_names_instead_of_the_one_beside_the_routes() throws IOException {
+        Path own = Files.createDirectory(routes.resolve("own-types"));
+        Files.writeString(own.resolve("badge_earned.schema.json"), "{\n  \"minProperties\": \"one\"\n}");
+        Files.writeString(types.resolve("not_read.schema.json"), "{ broken");
+        Files.writeString(properties, Files.readString(properties) + "portal.events.types-dir = file:" + own + "\n");
+
+        assertThat(lint()).singleElement().satisfies(problem -> {
+            assertThat(problem.file()).isEqualTo(own.resolve("badge_earned.schema.json"));
+            assertThat(problem.line()).isEqualTo(2);
+            assertThat(problem.message()).startsWith("not a valid JSON Schema");
+        });
+
+        Files.writeString(properties, Files.readString(properties).replace("portal.events.types-dir = file:" + own,
+                "portal.events.types-dir = " + routes.resolve("none")));
+        int line = Files.readAllLines(properties).size();
+        assertThat(lint()).singleElement().satisfies(problem -> {
+            assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(properties, line);
+            assertThat(problem.message()).contains("portal.events.types-dir names a folder that does not exist");
+        });
+    }
+
     private List<Problem> lint() throws IOException {
         return RouteLint.lint(RouteLint.routeFiles(routes), properties);
     }

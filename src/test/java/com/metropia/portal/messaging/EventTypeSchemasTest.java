@@ -32,7 +32,8 @@ class EventTypeSchemasTest extends PortalTestSupport {
               "required": ["badge"],
               "properties": {
                 "badge": {"type": "string", "enum": ["bronze", "silver", "gold"]},
-                "level": {"type": "integer", "minimum": 1}
+                "level": {"type": "integer", "minimum": 1},
+                "earned_at": {"type": "string", "format": "date-time"}
               }
             }
             """;
@@ -118,7 +119,8 @@ class EventTypeSchemasTest extends PortalTestSupport {
         properties.put("portal.events.unknown-types", "refuse");
         try (PortalService refusing = PortalService.start(properties)) {
             HttpResponse<String> good = send(refusing.jsonPost("/api/events", """
-                    [{"userIds": ["1"], "eventName": "badge_earned", "eventMeta": {"badge": "gold", "level": 2}}]
+                    [{"userIds": ["1"], "eventName": "badge_earned",
+                      "eventMeta": {"badge": "gold", "level": 2, "earned_at": "2026-12-06T21:40:00Z"}}]
                     """));
             assertThat(good.statusCode()).as(good.body()).isEqualTo(201);
             assertThat(storedDocuments()).hasSize(1);
@@ -127,14 +129,15 @@ class EventTypeSchemasTest extends PortalTestSupport {
             HttpResponse<String> bad = send(refusing.jsonPost("/api/events", """
                     [{"userIds": ["1"], "eventName": "badge_earned", "eventMeta": {"badge": "gold"}},
                      {"userIds": ["2"], "eventName": "badge_earned", "eventMeta": {"badge": "tin", "level": 0}},
-                     {"userIds": ["3"], "eventName": "badge_earned", "eventMeta": {"level": 3}},
+                     {"userIds": ["3"], "eventName": "badge_earned", "eventMeta": {"level": 3, "earned_at": "yesterday"}},
                      {"userIds": ["4"], "eventName": "trip_completed", "eventMeta": {}}]
                     """));
             assertThat(bad.statusCode()).isEqualTo(400);
             JsonNode errors = json(bad).get("errors");
             assertThat(errors).extracting(e -> e.get("index").asInt() + " " + e.get("field").asText())
-                    .containsExactly("1 eventMeta.badge", "1 eventMeta.level", "2 eventMeta.badge", "3 eventName");
-            assertThat(errors.get(3).get("message").asText())
+                    .containsExactly("1 eventMeta.badge", "1 eventMeta.level", "2 eventMeta.badge", "2 eventMeta.earned_at",
+                            "3 eventName");
+            assertThat(errors.get(4).get("message").asText())
                     .contains("no schema for event type 'trip_completed'").contains("refuse").contains("badge_earned");
             assertThat(storedDocuments()).isEmpty();
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
+import com.metropia.portal.messaging.events.EventTypeSchemas;
 import com.metropia.portal.messaging.host.HostApplication;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -20,6 +21,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * An existing camel-main application ({@link HostApplication}, its own properties) that embeds the routes packed in
@@ -106,6 +108,24 @@ class HostApplicationIT {
             assertThat(d.getList("data", Document.class)).allSatisfy(
                     event -> assertThat(event.getString("eventName")).isEqualTo("milestone_achieved"));
         });
+    }
+
+    @Test
+    void should_check_events_against_the_event_type_schemas_packed_in_the_jar() {
+        EventTypeSchemas eventTypes = host.getCamelContext().getRegistry()
+                .lookupByNameAndType("portalEventTypes", EventTypeSchemas.class);
+        assertThat(eventTypes.folders()).containsExactly("classpath:portal-messaging/routes/event-types");
+        assertThat(HostApplication.class.getClassLoader()
+                .getResource("portal-messaging/routes/event-types/trip_completed.schema.json")).hasProtocol("jar");
+        List<Map<String, Object>> events = List.of(Map.of("userIds", List.of("1"), "eventName", "trip_completed",
+                "eventMeta", Map.of("distance", "far")));
+
+        Throwable thrown = catchThrowable(() -> template.requestBody("direct:events", events));
+
+        assertThat(thrown.getCause()).isInstanceOf(InvalidRequestException.class);
+        assertThat(((InvalidRequestException) thrown.getCause()).getErrors()).singleElement()
+                .satisfies(error -> assertThat(error).containsEntry("index", 0)
+                        .containsEntry("field", "eventMeta.distance"));
     }
 
     private MongoDatabase database() {

@@ -35,6 +35,7 @@ import com.networknt.schema.JsonNodePath;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion.VersionFlag;
 import com.networknt.schema.SpecVersionDetector;
 import com.networknt.schema.ValidationMessage;
@@ -76,6 +77,9 @@ public final class EventTypeSchemas {
     /** Strict, like the request bodies: a key given twice is an error, not "the last one wins". */
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    /** {@code "format": "date-time"} and the like are checked, as an integrator writing them expects. */
+    private static final SchemaValidatorsConfig CHECKED_FORMATS = SchemaValidatorsConfig.builder()
+            .formatAssertionsEnabled(true).build();
     /** One factory per draft: it keeps the meta-schema it loaded (the validator's own copy, never fetched). */
     private static final Map<VersionFlag, JsonSchemaFactory> FACTORIES = new ConcurrentHashMap<>();
     /** Meta-schemas, compiled when a file of that draft is checked. */
@@ -368,8 +372,10 @@ public final class EventTypeSchemas {
         }
         JsonNode tree;
         try {
-            tree = STRICT.readTree(text) == null ? null
-                    : JsonNodes.readTree(STRICT, text, LocationJsonNodeFactoryFactory.getInstance());
+            // parsed once plainly for the parser's own error (with its line and column), then with the location of
+            // every node, for the meta-schema's findings
+            STRICT.readTree(text);
+            tree = JsonNodes.readTree(STRICT, text, LocationJsonNodeFactoryFactory.getInstance());
         } catch (JsonProcessingException e) {
             problems.add(at(e.getLocation(), "not valid JSON: " + e.getOriginalMessage()));
             return new Checked(eventName, null, problems);
@@ -416,7 +422,7 @@ public final class EventTypeSchemas {
         }
         JsonSchema schema;
         try {
-            schema = factory(version).getSchema(tree);
+            schema = factory(version).getSchema(tree, CHECKED_FORMATS);
             schema.initializeValidators();
         } catch (RuntimeException e) {
             problems.add(new FileProblem(1, 1, "the schema does not compile: " + e.getMessage()));

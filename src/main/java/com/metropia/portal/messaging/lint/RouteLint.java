@@ -49,7 +49,13 @@ public final class RouteLint {
         List<Path> files = routeFiles(dir);
         List<Problem> problems = lint(files);
         problems.forEach(System.out::println);
-        int schemas = EventTypeFiles.of(dir).size();
+        int schemas = EventTypeFiles.folder(dir, Path.of("application.properties")).map(folder -> {
+            try {
+                return EventTypeFiles.in(folder).size();
+            } catch (IOException e) {
+                return 0;
+            }
+        }).orElse(0);
         System.out.println(files.size() + " route files" + (schemas == 0 ? "" : " and " + schemas + " event type schemas")
                            + " checked in " + dir + ": "
                            + (problems.isEmpty() ? "no problems" : problems.size() + " problem(s)"));
@@ -76,7 +82,15 @@ public final class RouteLint {
             for (Path routesDir : files.stream().map(f -> f.getParent() == null ? Path.of("") : f.getParent())
                     .distinct().toList()) {
                 try {
-                    found.addAll(EventTypeFiles.check(EventTypeFiles.of(routesDir)));
+                    Path folder = EventTypeFiles.folder(routesDir, applicationProperties).orElse(null);
+                    if (folder != null && !folder.equals(routesDir.resolve(EventTypeSchemas.FOLDER))
+                        && !Files.isDirectory(folder)) {
+                        found.add(new Problem(applicationProperties,
+                                EventTypeFiles.lineOf(applicationProperties, EventTypeSchemas.TYPES_DIR), 1,
+                                EventTypeSchemas.TYPES_DIR + " names a folder that does not exist: " + folder));
+                    } else if (folder != null) {
+                        found.addAll(EventTypeFiles.check(EventTypeFiles.in(folder)));
+                    }
                 } catch (IOException e) {
                     found.add(new Problem(routesDir.resolve(EventTypeSchemas.FOLDER), 1, 1,
                             "cannot be read: " + e.getMessage()));
