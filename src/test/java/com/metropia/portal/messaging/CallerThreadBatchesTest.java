@@ -29,7 +29,7 @@ class CallerThreadBatchesTest extends RouteTestSupport {
         CountDownLatch otherStored = new CountDownLatch(1);
         AtomicBoolean heldUntilOtherStored = new AtomicBoolean();
         // the insert of the batch whose first event is named "held" waits until the other call has its reply
-        AdviceWith.adviceWith(context, "event-batch-insert", advice -> advice.weaveByToUri(MONGODB).before()
+        AdviceWith.adviceWith(context, "event-batch-insert", false, advice -> advice.weaveByToUri(MONGODB).before()
                 .filter().simple("${body[data][0][eventName]} == 'held'")
                 .process(exchange -> {
                     holding.countDown();
