@@ -15,15 +15,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * A batch MongoDB did not store reaches the caller: never a reply that says stored. The events route runs each
- * completed batch on the caller's thread (the aggregate's executorService in events.camel.yaml); without it Camel's
- * aggregator runs batches on a thread of its own and only logs a failed insert.
+ * A batch MongoDB did not store reaches the caller: never a reply that says stored. In events.camel.yaml each batch's
+ * insert is tried in a doTry whose doCatch records the failure in the call's outcome, and the reply (which waits for
+ * batches still being stored) throws EventsNotStoredException when a batch failed; Camel's aggregator alone would only
+ * log a failed insert. (That batches run on the caller's thread, the aggregate's executorService, is
+ * CallerThreadBatchesTest's.)
  */
 class FailedBatchTest extends RouteTestSupport {
 
     /** What to look at when these tests fail. */
-    private static final String WHAT_BROKE = "; the aggregate of events.camel.yaml must run each batch on the caller's"
-                                             + " thread (executorService: \"#portalSynchronousExecutor\")";
+    private static final String WHAT_BROKE = "; in events.camel.yaml a failed insert must reach the call's outcome (the"
+                                             + " doCatch calling portalEvents failed) and the reply must report it"
+                                             + " (portalEvents reply)";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

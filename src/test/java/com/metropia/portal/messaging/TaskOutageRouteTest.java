@@ -35,7 +35,7 @@ class TaskOutageRouteTest extends RouteTestSupport {
 
     @Test
     void should_keep_a_task_sqs_did_not_take_and_redrive_it_with_its_body_and_task_id() throws Exception {
-        AdviceWith.adviceWith(context, "task-to-sqs", advice -> advice.weaveByToUri(SQS).replace()
+        AdviceWith.adviceWith(context, "task-to-sqs", false, advice -> advice.weaveByToUri(SQS).replace()
                 .throwException(SdkClientException.builder().message("Unable to execute HTTP request (by the test)")
                         .cause(new ConnectException("Connection refused")).build()));
         NotifyBuilder redriven = new NotifyBuilder(context).fromRoute("task-redrive").wereSentTo(SQS).whenDone(1)
