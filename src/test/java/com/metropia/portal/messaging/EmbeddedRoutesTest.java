@@ -30,7 +30,7 @@ class EmbeddedRoutesTest extends PortalTestSupport {
     @Test
     void should_run_without_http_routes() {
         assertThat(service.context().getRoutes()).extracting(route -> route.getRouteId())
-                .containsExactlyInAnyOrder("task-to-sqs", "task-redrive", "incentive-events", "event-batch-insert");
+                .containsExactlyInAnyOrder("task-entry", "task-to-sqs", "task-batch-to-sqs", "task-redrive", "incentive-events", "event-batch-insert");
     }
 
     @Test
