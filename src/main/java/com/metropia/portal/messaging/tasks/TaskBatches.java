@@ -279,23 +279,22 @@ public class TaskBatches {
             answers.add(result);
         }
         outcome.failed = results.length - outcome.sent - outcome.kept;
-        if (outcome.sent == 0 && outcome.kept == 0) {
-            // nothing queued or kept: a retry may send it all, so the key is freed, and the request fails as a whole
+        // Nothing queued or kept because of SQS's settings or an outage: the request fails as a whole, and its key is
+        // freed so that a retry sends it all. (Tasks SQS refused one by one are answered: a retry cannot help them.)
+        if (outcome.sent == 0 && outcome.kept == 0 && refused != null) {
             keys.free(exchange);
-            if (refused != null) {
-                exchange.setProperty(Exchange.EXCEPTION_CAUGHT, refused);
-                LOG.error("SQS refused a batch of tasks because of the service's SQS settings; nothing was queued or"
-                          + " kept: {}", SqsErrors.describe(refused));
-                throw new TaskRefusedException("The tasks were not queued: SQS refused them because of this service's"
-                                               + " SQS configuration (" + SqsErrors.describe(refused) + "). Nothing"
-                                               + " was queued or kept; a retry fails the same way until the"
-                                               + " configuration is fixed");
-            }
-            if (!toKeep.isEmpty()) {
-                throw new TaskNotQueuedException("The tasks were not queued: SQS did not accept them ("
-                                                 + SqsErrors.describe(reasons[toKeep.get(0)]) + ") and MongoDB did not keep them"
-                                                 + " for later", null);
-            }
+            LOG.error("SQS refused a batch of tasks because of the service's SQS settings; nothing was queued or"
+                      + " kept: {}", SqsErrors.describe(refused));
+            throw new TaskRefusedException("The tasks were not queued: SQS refused them because of this service's SQS"
+                                           + " configuration (" + SqsErrors.describe(refused) + "). Nothing was"
+                                           + " queued or kept; a retry fails the same way until the configuration"
+                                           + " is fixed");
+        }
+        if (outcome.sent == 0 && outcome.kept == 0 && !toKeep.isEmpty()) {
+            keys.free(exchange);
+            throw new TaskNotQueuedException("The tasks were not queued: SQS did not accept them ("
+                                             + SqsErrors.describe(reasons[toKeep.get(0)]) + ") and MongoDB did not"
+                                             + " keep them for later", null);
         }
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put(RESULTS, answers);
