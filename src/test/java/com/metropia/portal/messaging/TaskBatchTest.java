@@ -249,6 +249,8 @@ class TaskBatchTest extends PortalTestSupport {
         assertThat(delta(sent, kept, "portal_tasks_sent_total")).isZero();
         // the first call found SQS unavailable; the second chunk was kept without another call
         assertThat(delta(sent, kept, "portal_sqs_calls_seconds_count{outcome=\"error\"}")).isEqualTo(1);
+        // the twelve kept in one insert
+        assertThat(delta(sent, kept, "portal_mongodb_calls_seconds_count{outcome=\"ok\"}")).isEqualTo(1);
         receiveAll(12);
     }
 

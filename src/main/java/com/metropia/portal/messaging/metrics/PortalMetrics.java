@@ -200,6 +200,11 @@ public final class PortalMetrics extends EventNotifierSupport {
                         .tag("outcome", call[1] == 1 ? "ok" : "error").register(meters)
                         .record(call[0], TimeUnit.NANOSECONDS);
             }
+            for (long[] insert : batch.keeps()) {
+                Timer.builder("portal.mongodb.calls").description("Writes of events and of kept tasks to MongoDB, each attempt")
+                        .tag("outcome", insert[1] == 1 ? "ok" : "error").register(meters)
+                        .record(insert[0], TimeUnit.NANOSECONDS);
+            }
         }
         String route = exchange.getFromRouteId();
         if (route != null && route.startsWith(HTTP_ROUTE_PREFIX)) {

@@ -79,6 +79,7 @@ public class TaskBatches {
         private int kept;
         private int failed;
         private final List<long[]> calls = new ArrayList<>();
+        private final List<long[]> keeps = new ArrayList<>();
 
         public int sent() {
             return sent;
@@ -95,6 +96,11 @@ public class TaskBatches {
         /** Each call: {nanoseconds, 1 when SQS answered, 0 when it failed}. */
         public List<long[]> calls() {
             return calls;
+        }
+
+        /** Each insert of kept tasks into the fallback collection: {nanoseconds, 1 when MongoDB took them, else 0}. */
+        public List<long[]> keeps() {
+            return keeps;
         }
     }
 
@@ -430,9 +436,12 @@ public class TaskBatches {
             documents.add(fallback.document(exchange.getContext(), messages.get(i), queue, queueUrl, messageGroupId,
                     ids.get(i), null, requestId, reasons[i]));
         }
+        long start = System.nanoTime();
         try {
             Idempotency.collection(exchange.getContext(), database, collection).insertMany(documents);
+            outcome.keeps.add(new long[] {System.nanoTime() - start, 1});
         } catch (RuntimeException e) {
+            outcome.keeps.add(new long[] {System.nanoTime() - start, 0});
             LOG.warn("SQS did not take {} task(s) of a batch, and MongoDB did not keep them: {}", toKeep.size(),
                     SqsErrors.describe(e));
             for (int i : toKeep) {
