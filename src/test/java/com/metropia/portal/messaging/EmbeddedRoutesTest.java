@@ -25,7 +25,7 @@ class EmbeddedRoutesTest extends RouteTestSupport {
     @Test
     void should_run_without_http_routes() {
         assertThat(context.getRoutes()).extracting(route -> route.getRouteId())
-                .containsExactlyInAnyOrder("task-to-sqs", "task-redrive", "incentive-events", "event-batch-insert");
+                .containsExactlyInAnyOrder("task-entry", "task-to-sqs", "task-batch-to-sqs", "task-redrive", "incentive-events", "event-batch-insert");
     }
 
     @Test

@@ -69,7 +69,7 @@ class HostApplicationIT {
         assertThat(host.getCamelContext().getRegistry().lookupByName("portalSqsClient")).isNull();
         assertThat(host.getCamelContext().getRegistry().lookupByName("portalMongoClient")).isNull();
         assertThat(host.getCamelContext().getRoutes()).extracting(route -> route.getRouteId())
-                .containsExactlyInAnyOrder("task-to-sqs", "task-redrive", "incentive-events", "milestone-events",
+                .containsExactlyInAnyOrder("task-entry", "task-to-sqs", "task-batch-to-sqs", "task-redrive", "incentive-events", "milestone-events",
                         "event-batch-insert");
     }
 

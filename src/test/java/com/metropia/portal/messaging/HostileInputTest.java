@@ -100,9 +100,7 @@ class HostileInputTest extends PortalTestSupport {
                 "-1.5e3", "a number",
                 "true", "true",
                 "false", "false",
-                "null", "null",
-                "[]", "an array",
-                "[" + TASK + "]", "an array");
+                "null", "null");
         for (var kind : kinds.entrySet()) {
             HttpResponse<String> response = postJson("/api/tasks", kind.getKey());
 
@@ -144,8 +142,9 @@ class HostileInputTest extends PortalTestSupport {
                 Map.of("userIds", List.of("1"), "eventName", "x", "eventMeta", Map.of()), Map.of("events", "x"),
                 EVENTS.getBytes(Charset.forName("UTF-32")));
         for (Object body : tasks) {
+            // a List is a batch of tasks: its invalid task is named by index
             assertThat(refusal("direct:task", body)).as(String.valueOf(body)).containsAnyOf("A task is a JSON object",
-                    "is not JSON", "not UTF-8");
+                    "is not JSON", "not UTF-8", "task 0 action");
         }
         for (Object body : events) {
             assertThat(refusal("direct:events", body)).as(String.valueOf(body)).containsAnyOf("The events are",

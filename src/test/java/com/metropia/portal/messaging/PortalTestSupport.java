@@ -47,6 +47,11 @@ abstract class PortalTestSupport {
         return Map.of();
     }
 
+    /** Camel configuration classes run before the service's own: a test's own clients, for instance. */
+    protected Class<?>[] configurationsFirst() {
+        return new Class<?>[0];
+    }
+
     /** The class's own queue; a name ending in .fifo makes a FIFO queue. */
     protected String queueName() {
         return getClass().getSimpleName().toLowerCase();
@@ -60,7 +65,7 @@ abstract class PortalTestSupport {
         mongo = MongoClients.create(emulators.mongoUri());
         Map<String, String> properties = PortalService.emulatorProperties(emulators, queueUrl, database);
         properties.putAll(extraProperties());
-        service = PortalService.start(properties);
+        service = PortalService.start(properties, configurationsFirst());
     }
 
     @AfterAll

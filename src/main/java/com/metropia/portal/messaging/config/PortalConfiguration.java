@@ -16,6 +16,7 @@ import com.metropia.portal.messaging.support.PortalJson;
 import com.metropia.portal.messaging.tasks.PortalTasks;
 import com.metropia.portal.messaging.tasks.SendMessageResults;
 import com.metropia.portal.messaging.tasks.SqsErrors;
+import com.metropia.portal.messaging.tasks.TaskBatches;
 import com.metropia.portal.messaging.tasks.TaskDeduplicationIds;
 import com.metropia.portal.messaging.tasks.TaskFallback;
 import com.metropia.portal.messaging.tasks.TaskKeys;
@@ -99,6 +100,9 @@ public class PortalConfiguration implements CamelConfiguration {
         int claimSeconds = problems.intSetting("portal.tasks.redrive-claim-seconds", 1, MAX);
         int keyTtlHours = problems.intSetting("portal.tasks.idempotency-ttl-hours", 1, MAX);
         int maxBackoffSeconds = problems.intSetting("portal.tasks.redrive-max-backoff-seconds", 1, MAX);
+        int maxBatch = problems.intSetting("portal.tasks.max-batch", 1, MAX);
+        int sqsAttempts = problems.intSetting("portal.sqs.max-attempts", 1, MAX);
+        int sqsRetryDelay = problems.intSetting("portal.sqs.retry-base-delay-ms", 0, MAX);
         int mongoAttempts = problems.intSetting("portal.mongodb.max-attempts", 1, MAX);
         int mongoBaseDelay = problems.intSetting("portal.mongodb.retry-base-delay-ms", 0, MAX);
         int mongoMaxDelay = problems.intSetting("portal.mongodb.retry-max-delay-ms", 0, MAX);
@@ -116,7 +120,7 @@ public class PortalConfiguration implements CamelConfiguration {
         String tasksPath = problems.setting("portal.http.tasks-path");
         String eventsPath = problems.setting("portal.http.events-path");
         SqsClient sqs = registry.findSingleByType(SqsClient.class);
-        SqsClientBuilder sqsBuilder = sqs == null ? sqsClientBuilder(problems) : null;
+        SqsClientBuilder sqsBuilder = sqs == null ? sqsClientBuilder(problems, sqsAttempts) : null;
         String queue = queueName(problems);
         ConnectionString mongoUri = registry.findSingleByType(MongoClient.class) == null ? mongoUri(problems) : null;
         int serverSelectionTimeout = problems.intSetting("portal.mongodb.server-selection-timeout-ms", 1, MAX);
@@ -159,14 +163,21 @@ public class PortalConfiguration implements CamelConfiguration {
             registry.bind("portalMongoClient", ownMongo);
             closeOnStop(context, ownMongo);
         }
-        registry.bind("portalJson", new PortalJson(mapper));
-        registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
+        PortalJson json = new PortalJson(mapper);
+        PortalTasks tasks = new PortalTasks(mapper, maxMessageBytes);
+        registry.bind("portalJson", json);
+        registry.bind("portalTasks", tasks);
         registry.bind("portalEvents", new IncentiveEvents(mapper));
         registry.bind("portalEventTypes", eventTypes);
-        registry.bind("portalTaskKeys", new TaskKeys(database, keysCollection,
-                Duration.ofSeconds(abandonedSeconds), Duration.ofHours(keyTtlHours)));
-        registry.bind("portalTaskFallback", new TaskFallback(Duration.ofSeconds(claimSeconds),
-                Duration.ofSeconds(maxBackoffSeconds)));
+        TaskKeys taskKeys = new TaskKeys(database, keysCollection,
+                Duration.ofSeconds(abandonedSeconds), Duration.ofHours(keyTtlHours));
+        TaskFallback taskFallback = new TaskFallback(Duration.ofSeconds(claimSeconds),
+                Duration.ofSeconds(maxBackoffSeconds));
+        registry.bind("portalTaskKeys", taskKeys);
+        registry.bind("portalTaskFallback", taskFallback);
+        // arrays of tasks, sent with SendMessageBatch (README, "POST /api/tasks")
+        registry.bind("portalTaskBatches", new TaskBatches(mapper, json, tasks, taskFallback, taskKeys, maxBatch,
+                sqsAttempts, Duration.ofMillis(sqsRetryDelay)));
         registry.bind("portalSqsErrors", new SqsErrors());
         registry.bind("portalSqsOutage", new SqsErrors.Outage());
         MongoRetries mongoRetries = new MongoRetries(mongoAttempts);
@@ -239,13 +250,13 @@ public class PortalConfiguration implements CamelConfiguration {
         }
     }
 
-    private static SqsClientBuilder sqsClientBuilder(ConfigurationProblems problems) {
+    private static SqsClientBuilder sqsClientBuilder(ConfigurationProblems problems, int attempts) {
         int maxConnections = problems.intSetting("portal.sqs.max-connections", 1, MAX);
         SqsClientBuilder builder = SqsClient.builder()
                 // The Apache client is several times faster than the URLConnection one on this path.
                 .httpClientBuilder(ApacheHttpClient.builder().maxConnections(maxConnections));
         region(problems).ifPresent(builder::region);
-        RetryStrategy retries = retryStrategy(problems);
+        RetryStrategy retries = retryStrategy(problems, attempts);
         builder.overrideConfiguration(config -> config
                 .addExecutionInterceptor(new SendMessageResults())
                 .retryStrategy(retries));
@@ -278,8 +289,7 @@ public class PortalConfiguration implements CamelConfiguration {
      * Bounded retries of throttled, failed or unreachable calls, with exponential backoff and jitter: by default 4
      * attempts, waits from 200 ms up to 2 s, a few seconds in all before the caller is told the task was not queued.
      */
-    private static RetryStrategy retryStrategy(ConfigurationProblems problems) {
-        int attempts = problems.intSetting("portal.sqs.max-attempts", 1, MAX);
+    private static RetryStrategy retryStrategy(ConfigurationProblems problems, int attempts) {
         Duration base = Duration.ofMillis(problems.intSetting("portal.sqs.retry-base-delay-ms", 0, MAX));
         Duration max = Duration.ofMillis(problems.intSetting("portal.sqs.retry-max-delay-ms", 0, MAX));
         return AwsRetryStrategy.standardRetryStrategy().toBuilder()

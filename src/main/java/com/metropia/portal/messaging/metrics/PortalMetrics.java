@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 
 import com.metropia.portal.messaging.events.EventsOutcome;
 import com.metropia.portal.messaging.events.IncentiveEvents;
+import com.metropia.portal.messaging.tasks.TaskBatches;
 import com.metropia.portal.messaging.tasks.TaskFallback;
 import com.metropia.portal.messaging.health.PortalHealthChecks;
 import io.micrometer.core.instrument.Counter;
@@ -187,6 +188,23 @@ public final class PortalMetrics extends EventNotifierSupport {
                     .register(meters).increment(outcome.ids().size());
             Counter.builder("portal.event.batches").description("Documents of events, by outcome").tag("outcome", "failed")
                     .register(meters).increment(outcome.failures().size());
+        }
+        // a batch of tasks is sent from a bean (SendMessageBatch), not through an aws2-sqs endpoint: counted per task
+        TaskBatches.Outcome batch = exchange.getProperty(TaskBatches.OUTCOME, TaskBatches.Outcome.class);
+        if (batch != null) {
+            counter(meters, "portal.tasks.sent", "Tasks SQS acknowledged").increment(batch.sent());
+            counter(meters, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection")
+                    .increment(batch.kept());
+            for (long[] call : batch.calls()) {
+                Timer.builder("portal.sqs.calls").description("Calls to SQS that send a task, retries included")
+                        .tag("outcome", call[1] == 1 ? "ok" : "error").register(meters)
+                        .record(call[0], TimeUnit.NANOSECONDS);
+            }
+            for (long[] insert : batch.keeps()) {
+                Timer.builder("portal.mongodb.calls").description("Writes of events and of kept tasks to MongoDB, each attempt")
+                        .tag("outcome", insert[1] == 1 ? "ok" : "error").register(meters)
+                        .record(insert[0], TimeUnit.NANOSECONDS);
+            }
         }
         String route = exchange.getFromRouteId();
         if (route != null && route.startsWith(HTTP_ROUTE_PREFIX)) {

@@ -84,15 +84,25 @@ public class TaskFallback {
 
     /** The fallback document of the task whose message body is the exchange's body, for the queue it was meant for. */
     public Document toDocument(Exchange exchange, String queue, String queueUrl, String messageGroupId) {
-        ObjectId id = new ObjectId();
-        String key = exchange.getProperty(TaskKeys.KEY, String.class);
-        String taskId = exchange.getProperty(PortalTasks.TASK_ID, String.class);
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         exchange.setProperty(SQS_ERROR, error);
-        Document document = new Document("_id", id)
-                .append("body", exchange.getMessage().getBody(String.class))
+        // the route keeps the caller's X-Request-Id as a property: the headers are gone before SQS is called
+        return document(exchange.getContext(), exchange.getMessage().getBody(String.class), queue, queueUrl,
+                messageGroupId, exchange.getProperty(PortalTasks.TASK_ID, String.class),
+                exchange.getProperty(TaskKeys.KEY, String.class), exchange.getProperty(IncentiveEvents.REQUEST_ID),
+                error);
+    }
+
+    /**
+     * The fallback document of one task: its exact SQS message body, the queue it was meant for, its ids, and why SQS
+     * did not take it. With an Idempotency-Key hash, the redrive records the message id under that key.
+     */
+    public Document document(CamelContext context, String body, String queue, String queueUrl, String messageGroupId,
+                             String taskId, String key, Object requestId, Throwable error) {
+        Document document = new Document("_id", new ObjectId())
+                .append("body", body)
                 .append("queue", queue)
-                .append("queueUrl", resolveQueueUrl(exchange.getContext(), queue, queueUrl))
+                .append("queueUrl", resolveQueueUrl(context, queue, queueUrl))
                 .append("messageGroupId", messageGroupId)
                 .append("taskId", taskId)
                 // on a FIFO queue, SQS drops a second copy sent within 5 minutes (a redrive that stopped after the send)
@@ -101,8 +111,6 @@ public class TaskFallback {
             document.append("idempotencyKey", key);
         }
         document.append("created_at", new Date());
-        // the route keeps the caller's X-Request-Id as a property: the headers are gone before SQS is called
-        Object requestId = exchange.getProperty(IncentiveEvents.REQUEST_ID);
         if (requestId != null) {
             document.append(IncentiveEvents.REQUEST_ID_FIELD, RequestIds.accept(requestId.toString()));
         }
@@ -133,7 +141,12 @@ public class TaskFallback {
 
     /** SQS took a task of the sender: the queue works, so a redriven task that fails there fails on its own. */
     public void acknowledged(Exchange exchange, String queue, String queueUrl) {
-        String url = resolveQueueUrl(exchange.getContext(), queue, queueUrl);
+        acknowledged(exchange.getContext(), queue, queueUrl);
+    }
+
+    /** SQS took a task for the queue (of the sender or the batch sender). */
+    public void acknowledged(CamelContext context, String queue, String queueUrl) {
+        String url = resolveQueueUrl(context, queue, queueUrl);
         if (url != null) {
             lastAcknowledged.put(url, Instant.now());
         }
@@ -327,7 +340,7 @@ public class TaskFallback {
      * The queue URL the task is for: the one configured, else the one SQS gives for the name (looked up once; while
      * SQS cannot tell, null, and the task is matched by queue name).
      */
-    private String resolveQueueUrl(CamelContext context, String queue, String configured) {
+    public String resolveQueueUrl(CamelContext context, String queue, String configured) {
         if (configured != null && !configured.isBlank()) {
             return configured.trim();
         }

@@ -50,6 +50,8 @@ public class TaskKeys {
     private static final String REQUEST = "request";
     private static final String FALLBACK_ID = "fallbackId";
     private static final String CREATED_AT = "created_at";
+    /** The answer to a batch of tasks sent with the key: one result per task. */
+    private static final String BATCH_REPLY = "batch";
     /** MongoDB's IndexOptionsConflict: an index on the same keys exists with other options. */
     private static final int INDEX_OPTIONS_CONFLICT = 85;
 
@@ -114,6 +116,11 @@ public class TaskKeys {
         if (earlier == null || !request.equals(earlier.getString(REQUEST))) {
             throw conflict(exchange);
         }
+        if (earlier.get(BATCH_REPLY) instanceof Document batch) {
+            // a batch of tasks: its per-entry answer, as the first request got it
+            exchange.setProperty(REPLAY, new LinkedHashMap<>(batch));
+            return;
+        }
         if (earlier.getString("messageId") != null) {
             Map<String, Object> reply = new LinkedHashMap<>();
             reply.put("messageId", earlier.getString("messageId"));
@@ -174,7 +181,9 @@ public class TaskKeys {
 
     private static void record(MongoCollection<Document> keys, String id, Pending pending) {
         Map<String, Object> reply = pending.reply();
-        Bson update = reply.containsKey("fallback")
+        Bson update = reply.containsKey(TaskBatches.RESULTS)
+                ? Updates.combine(Updates.set(BATCH_REPLY, new Document(reply)), Updates.set("sent_at", new Date()))
+                : reply.containsKey("fallback")
                 ? Updates.combine(Updates.set(FALLBACK_ID, reply.get(FALLBACK_ID)), Updates.set("kept_at", new Date()))
                 : Updates.combine(Updates.set("messageId", reply.get("messageId")),
                         Updates.set("md5OfBody", reply.get("md5OfBody")),
@@ -207,7 +216,7 @@ public class TaskKeys {
 
     private static void release(MongoCollection<Document> keys, String id) {
         keys.deleteOne(Filters.and(Filters.eq("_id", id), Filters.exists("messageId", false),
-                Filters.exists(FALLBACK_ID, false)));
+                Filters.exists(FALLBACK_ID, false), Filters.exists(BATCH_REPLY, false)));
     }
 
     /** Writes the records and releases MongoDB did not take earlier; quietly waits for a later pass if it still fails. */
