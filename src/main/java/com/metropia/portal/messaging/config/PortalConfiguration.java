@@ -10,6 +10,7 @@ import com.metropia.portal.messaging.http.HttpProblems;
 import com.metropia.portal.messaging.http.HttpServerListening;
 import com.metropia.portal.messaging.http.PortalOpenApi;
 import com.metropia.portal.messaging.http.VertxErrorPages;
+import com.metropia.portal.messaging.support.JsonSchemas;
 import com.metropia.portal.messaging.support.MongoRetries;
 import com.metropia.portal.messaging.support.PortalJson;
 import com.metropia.portal.messaging.tasks.PortalTasks;
@@ -104,6 +105,7 @@ public class PortalConfiguration implements CamelConfiguration {
         // read by the routes and the HTTP answers as placeholders: a wrong one would fail later, with a stack trace
         problems.intSetting("portal.events.batch-size", 500, 1, MAX);
         problems.intSetting("portal.events.pending-batch-wait-ms", 30000, 0, MAX);
+        problems.intSetting("portal.events.max-events", 100000, 1, MAX);
         problems.intSetting("portal.tasks.redrive-period-ms", 5000, 1, MAX);
         problems.intSetting("portal.tasks.redrive-max-attempts", 10, 1, MAX);
         problems.intSetting("portal.http.retry-after-seconds", 5, 0, MAX);
@@ -154,6 +156,7 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
         registry.bind("portalEvents", new IncentiveEvents(mapper));
+        registry.bind("portalSchemas", new JsonSchemas());
         registry.bind("portalTaskKeys", new TaskKeys(
                   optional(properties, "portal.mongodb.database").orElse("portal"),
                   optional(properties, "portal.tasks.idempotency-collection").orElse("send_task_keys"),

@@ -67,6 +67,24 @@ public class IncentiveEvents {
      * is not the documented shape must not be told "nothing stored" as if it had sent no events.
      */
     public JsonNode request(JsonNode body) {
+        return request(body, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #request(JsonNode)}, refusing (413) a request of more than maxEvents events before any of them is
+     * checked or stored.
+     */
+    public JsonNode request(JsonNode body, int maxEvents) {
+        JsonNode events = events(body);
+        if (events.size() > maxEvents) {
+            throw new PayloadTooLargeException("The request holds " + events.size() + " events; at most " + maxEvents
+                                               + " are taken in one request (portal.events.max-events): send them in"
+                                               + " several requests");
+        }
+        return events;
+    }
+
+    private static JsonNode events(JsonNode body) {
         if (body.isArray()) {
             return body;
         }
