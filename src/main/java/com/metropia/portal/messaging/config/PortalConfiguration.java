@@ -155,7 +155,9 @@ public class PortalConfiguration implements CamelConfiguration {
         }
         registry.bind("portalJson", new PortalJson(mapper));
         registry.bind("portalTasks", new PortalTasks(mapper, maxMessageBytes));
-        registry.bind("portalEvents", new IncentiveEvents(mapper));
+        IncentiveEvents events = new IncentiveEvents(mapper);
+        registry.bind("portalEvents", events);
+        registry.bind("portalEventLogLine", events.logLine());
         registry.bind("portalSchemas", new JsonSchemas());
         registry.bind("portalTaskKeys", new TaskKeys(
                   optional(properties, "portal.mongodb.database").orElse("portal"),

@@ -232,6 +232,25 @@ public class IncentiveEvents {
         }
     }
 
+    /** Exchange property of each event's exchange holding its INFO line after the fixed start ({@link #logged}). */
+    public static final String LOG_LINE = "portalEventLogLine";
+
+    /**
+     * The split's onPrepare: gives each event's exchange its log line as the property {@link #LOG_LINE}, so that the
+     * route's log step reads a property. Computed by a bean call in the log step's expression, the line took a copy of
+     * the exchange and a bean invocation per event: about a seventh of the time of an events request.
+     */
+    public Processor logLine() {
+        return exchange -> {
+            Object body = exchange.getMessage().getBody();
+            if (body instanceof Map<?, ?> event) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> fields = (Map<String, Object>) event;
+                exchange.setProperty(LOG_LINE, logged(fields));
+            }
+        };
+    }
+
     /**
      * The per-event INFO line after its fixed start: {@code UserIds: 123,456 Name:trip_completed}, each value escaped
      * and bounded ({@link LogValues}): the caller wrote them.
