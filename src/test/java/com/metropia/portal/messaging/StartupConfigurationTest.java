@@ -99,13 +99,15 @@ class StartupConfigurationTest {
         environment.put("PORTAL_SQS_QUEUE", queueUrl);
         environment.put("PORTAL_SQS_MAX_ATTEMPTS", "many");
         environment.put("PORTAL_EVENTS_BATCH_SIZE", "0");
+        environment.put("PORTAL_EVENTS_MAX_EVENTS", "0");
 
-        assertStoppedByConfiguration(run(environment), "6 problems",
+        assertStoppedByConfiguration(run(environment), "7 problems",
                 "No AWS region: set portal.sqs.region (PORTAL_SQS_REGION) or AWS_REGION",
                 "portal.sqs.queue (PORTAL_SQS_QUEUE) takes a queue name; put the URL " + queueUrl
                 + " in portal.sqs.queue-url (PORTAL_SQS_QUEUE_URL)",
                 "portal.sqs.max-attempts (PORTAL_SQS_MAX_ATTEMPTS) must be a whole number, not 'many'",
                 "portal.events.batch-size (PORTAL_EVENTS_BATCH_SIZE) must be at least 1, not 0",
+                "portal.events.max-events (PORTAL_EVENTS_MAX_EVENTS) must be at least 1, not 0",
                 "portal.mongodb.uri (PORTAL_MONGODB_URI) is not set",
                 "No API key for the HTTP API: set portal.api-keys (PORTAL_API_KEYS)");
     }

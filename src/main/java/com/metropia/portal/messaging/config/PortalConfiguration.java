@@ -11,6 +11,7 @@ import com.metropia.portal.messaging.http.HttpProblems;
 import com.metropia.portal.messaging.http.HttpServerListening;
 import com.metropia.portal.messaging.http.PortalOpenApi;
 import com.metropia.portal.messaging.http.VertxErrorPages;
+import com.metropia.portal.messaging.support.JsonSchemas;
 import com.metropia.portal.messaging.support.MongoRetries;
 import com.metropia.portal.messaging.support.PortalJson;
 import com.metropia.portal.messaging.tasks.PortalTasks;
@@ -111,6 +112,7 @@ public class PortalConfiguration implements CamelConfiguration {
         // read by the routes and the HTTP answers as placeholders: a wrong one would fail later, with a stack trace
         problems.intSetting("portal.events.batch-size", 1, MAX);
         problems.intSetting("portal.events.pending-batch-wait-ms", 0, MAX);
+        problems.intSetting("portal.events.max-events", 1, MAX);
         problems.intSetting("portal.tasks.redrive-period-ms", 1, MAX);
         problems.intSetting("portal.tasks.redrive-max-attempts", 1, MAX);
         problems.intSetting("portal.http.retry-after-seconds", 0, MAX);
@@ -167,7 +169,10 @@ public class PortalConfiguration implements CamelConfiguration {
         PortalTasks tasks = new PortalTasks(mapper, maxMessageBytes);
         registry.bind("portalJson", json);
         registry.bind("portalTasks", tasks);
-        registry.bind("portalEvents", new IncentiveEvents(mapper));
+        IncentiveEvents events = new IncentiveEvents(mapper);
+        registry.bind("portalEvents", events);
+        registry.bind("portalEventLogLine", events.logLine());
+        registry.bind("portalSchemas", new JsonSchemas());
         registry.bind("portalEventTypes", eventTypes);
         TaskKeys taskKeys = new TaskKeys(database, keysCollection,
                 Duration.ofSeconds(abandonedSeconds), Duration.ofHours(keyTtlHours));

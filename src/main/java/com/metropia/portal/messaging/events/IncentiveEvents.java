@@ -67,6 +67,24 @@ public class IncentiveEvents {
      * is not the documented shape must not be told "nothing stored" as if it had sent no events.
      */
     public JsonNode request(JsonNode body) {
+        return request(body, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #request(JsonNode)}, refusing (413) a request of more than maxEvents events before any of them is
+     * checked or stored.
+     */
+    public JsonNode request(JsonNode body, int maxEvents) {
+        JsonNode events = events(body);
+        if (events.size() > maxEvents) {
+            throw new PayloadTooLargeException("The request holds " + events.size() + " events; at most " + maxEvents
+                                               + " are taken in one request (portal.events.max-events): send them in"
+                                               + " several requests");
+        }
+        return events;
+    }
+
+    private static JsonNode events(JsonNode body) {
         if (body.isArray()) {
             return body;
         }
@@ -212,6 +230,25 @@ public class IncentiveEvents {
                                                    + " send fewer or smaller events");
             }
         }
+    }
+
+    /** Exchange property of each event's exchange holding its INFO line after the fixed start ({@link #logged}). */
+    public static final String LOG_LINE = "portalEventLogLine";
+
+    /**
+     * The split's onPrepare: gives each event's exchange its log line as the property {@link #LOG_LINE}, so that the
+     * route's log step reads a property. Computed by a bean call in the log step's expression, the line took a copy of
+     * the exchange and a bean invocation per event: about a seventh of the time of an events request.
+     */
+    public Processor logLine() {
+        return exchange -> {
+            Object body = exchange.getMessage().getBody();
+            if (body instanceof Map<?, ?> event) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> fields = (Map<String, Object>) event;
+                exchange.setProperty(LOG_LINE, logged(fields));
+            }
+        };
     }
 
     /**
