@@ -5,7 +5,9 @@ import com.metropia.portal.messaging.support.LogValues;
 import java.util.Arrays;
 
 import com.metropia.portal.messaging.lint.RouteLint;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,8 @@ public final class PortalMessagingApplication {
 
     /** System property naming the console log format, text or json (the appender log4j2.properties writes to). */
     static final String LOG_FORMAT = "portal.log.format";
+
+    private static final String TRACING = "camel.opentelemetry2.enabled";
 
     private PortalMessagingApplication() {
     }
@@ -99,7 +103,22 @@ public final class PortalMessagingApplication {
         main.addInitialProperty("camel.server.port", "{{portal.http.port:8080}}");
         // Health and metrics share the API's server: on a port of their own the API routes would bind to theirs.
         main.addInitialProperty("camel.management.port", "{{portal.http.port:8080}}");
-        main.addInitialProperty("camel.opentelemetry2.enabled", "false");
+        main.addInitialProperty(TRACING, "false");
+        // camel-observability-services puts camel.opentelemetry2.enabled=true among the initial properties, over the
+        // value above (its check for a value already there misses Camel's ordered properties): without this, tracing
+        // runs on every step of every request with no collector to send to, unless application.properties, the
+        // environment or the JVM says otherwise.
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void beforeConfigure(BaseMainSupport configuring) {
+                configuring.getInitialProperties().setProperty(TRACING, "false");
+                if (configuring.getCamelContext().getPropertiesComponent()
+                        instanceof org.apache.camel.component.properties.PropertiesComponent properties
+                    && properties.getInitialProperties() != null) {
+                    properties.getInitialProperties().setProperty(TRACING, "false");
+                }
+            }
+        });
         // The start-up summary of properties masks secrets by key; a MongoDB URI can hold a password, and Camel's own
         // words do not cover portal.api-keys.
         main.addInitialProperty("camel.main.additional-sensitive-keywords", "uri,apikeys");
