@@ -6,7 +6,9 @@ import com.metropia.portal.messaging.support.LogValues;
 import java.util.Arrays;
 
 import com.metropia.portal.messaging.lint.RouteLint;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +25,8 @@ public final class PortalMessagingApplication {
 
     /** System property naming the console log format, text or json (the appender log4j2.properties writes to). */
     static final String LOG_FORMAT = "portal.log.format";
+
+    private static final String TRACING = "camel.opentelemetry2.enabled";
 
     private PortalMessagingApplication() {
     }
@@ -96,6 +100,21 @@ public final class PortalMessagingApplication {
         // Every default, portal.* and the service's Camel settings (packed routes, HTTP server on portal.http.port,
         // masked keys, ...), from the one file that holds them: the lowest-priority properties, below that file.
         PortalDefaults.all().forEach(main::addInitialProperty);
+        // camel-observability-services puts camel.opentelemetry2.enabled=true among the initial properties, over the
+        // value above (its check for a value already there misses Camel's ordered properties): without this, tracing
+        // runs on every step of every request with no collector to send to, unless application.properties, the
+        // environment or the JVM says otherwise.
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void beforeConfigure(BaseMainSupport configuring) {
+                configuring.getInitialProperties().setProperty(TRACING, "false");
+                if (configuring.getCamelContext().getPropertiesComponent()
+                        instanceof org.apache.camel.component.properties.PropertiesComponent properties
+                    && properties.getInitialProperties() != null) {
+                    properties.getInitialProperties().setProperty(TRACING, "false");
+                }
+            }
+        });
         return main;
     }
 }

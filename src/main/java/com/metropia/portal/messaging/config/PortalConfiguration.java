@@ -24,6 +24,8 @@ import com.metropia.portal.messaging.tasks.TaskKeys;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -136,19 +138,27 @@ public class PortalConfiguration implements CamelConfiguration {
         SqsClient ownSqs = null;
         MongoClient ownMongo = null;
         try {
-            if (sqs == null) {
-                sqs = ownSqs = sqsBuilder.build();
-            }
-            String queueUrl = resolveQueueUrl(properties, sqs, queue, checkTimeout, problems);
+            // The MongoDB client connects in the background as soon as it exists, and its ping runs beside the SQS
+            // calls: the checks take as long as the slower backend, not both in turn.
             MongoClient mongo = registry.findSingleByType(MongoClient.class);
             if (mongo == null) {
                 mongo = ownMongo = newMongoClient(mongoUri, serverSelectionTimeout);
             }
+            CompletableFuture<List<String>> mongoCheck = null;
+            if (checkBackends) {
+                MongoClient checked = mongo;
+                mongoCheck = CompletableFuture.supplyAsync(() -> BackendChecks.mongo(checked, database, checkTimeout),
+                        runnable -> startCheckThread(runnable, "portal-startup-mongodb-check"));
+            }
+            if (sqs == null) {
+                sqs = ownSqs = sqsBuilder.build();
+            }
+            String queueUrl = resolveQueueUrl(properties, sqs, queue, checkTimeout, problems);
             if (checkBackends) {
                 if (queueUrl != null) {
                     problems.addAll(BackendChecks.sqs(sqs, queueUrl, checkTimeout));
                 }
-                problems.addAll(BackendChecks.mongo(mongo, database, checkTimeout));
+                problems.addAll(mongoCheck.join());
             } else {
                 LOG.warn("{}=false: SQS and MongoDB were not checked at start-up", CHECK_BACKENDS);
             }
@@ -393,6 +403,13 @@ public class PortalConfiguration implements CamelConfiguration {
 
     public static java.util.Optional<String> optional(PropertiesComponent properties, String key) {
         return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
+    }
+
+    /** The MongoDB start-up check runs on a thread of its own, which never keeps the JVM alive. */
+    private static void startCheckThread(Runnable check, String name) {
+        Thread thread = new Thread(check, name);
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private static void closeAll(AutoCloseable... clients) throws Exception {
