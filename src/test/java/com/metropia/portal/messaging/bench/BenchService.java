@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The packaged service as the README runs it ({@code java -jar target/portal-messaging.jar} from the project folder,
+ * The packaged service as the README runs it ({@code java -XX:SharedArchiveFile=target/portal-messaging.jsa -jar
+ * target/portal-messaging.jar} from the project folder,
  * settings from environment variables only), a child process of the benchmark, with its CPU time and peak resident
  * memory read from {@code /proc}. Its console goes to a log file, as a supervisor would keep it.
  */
@@ -50,6 +51,11 @@ final class BenchService implements AutoCloseable {
         Path home = Files.createTempDirectory("bench-service-home");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // The class-data archive mvn package writes, as the README's run command uses it (when it is there)
+        Path archive = jar.resolveSibling("portal-messaging.jsa");
+        if (Files.isRegularFile(archive)) {
+            command.add("-XX:SharedArchiveFile=" + archive);
+        }
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar.toString());
