@@ -92,8 +92,6 @@ final class LintCamel implements AutoCloseable {
         main.addOverrideProperty("camel.main.routes-reload-enabled", "false");
         main.addOverrideProperty("camel.server.enabled", "false");
         main.addOverrideProperty("camel.management.enabled", "false");
-        // any camel.metrics.* setting would make Main look for the Micrometer service, which the lint does not need
-        main.addOverrideProperty("camel.metrics.enabled", "false");
         main.addOverrideProperty("camel.main.jmx-enabled", "false");
         main.addOverrideProperty("portal.startup.check-backends", "false");
         // the lint checks the event type schemas itself, each problem at its file, line and column
