@@ -131,14 +131,14 @@ public final class EventTypeSchemas {
             JsonSchema schema = schemas.get(name);
             if (schema == null) {
                 if (refuseUnknown) {
-                    errors.add(error(index, "eventName", "no schema for event type '" + LogValues.of(name)
+                    errors.add(IncentiveEvents.error(index, "eventName", "no schema for event type '" + LogValues.of(name)
                                                          + "' (" + UNKNOWN_TYPES + " = refuse); known types: "
                                                          + known(schemas)));
                 }
                 continue;
             }
             for (ValidationMessage message : sorted(schema.validate(event.path("eventMeta")))) {
-                errors.add(error(index, field(message), plain(message) + " (schema of " + name + ")"));
+                errors.add(IncentiveEvents.error(index, field(message), plain(message) + " (schema of " + name + ")"));
             }
         }
         if (!errors.isEmpty()) {
@@ -164,14 +164,6 @@ public final class EventTypeSchemas {
         List<ValidationMessage> list = new ArrayList<>(messages);
         list.sort(Comparator.comparing(EventTypeSchemas::field));
         return list;
-    }
-
-    private static Map<String, Object> error(int index, String field, String message) {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("index", index);
-        error.put("field", field);
-        error.put("message", message);
-        return error;
     }
 
     /** {@code eventMeta.trip.distance}, {@code eventMeta.stops[2]}: the field as the caller wrote it. */

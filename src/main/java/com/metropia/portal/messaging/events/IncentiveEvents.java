@@ -163,7 +163,8 @@ public class IncentiveEvents {
         }
     }
 
-    private static Map<String, Object> error(int index, String field, String message) {
+    /** One entry of a 400's errors: the event's index, the field and what is wrong with it. */
+    static Map<String, Object> error(int index, String field, String message) {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("index", index);
         error.put("field", field);
