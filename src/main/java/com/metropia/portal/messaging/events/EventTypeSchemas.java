@@ -3,6 +3,7 @@ package com.metropia.portal.messaging.events;
 import com.metropia.portal.messaging.InvalidRequestException;
 import com.metropia.portal.messaging.PortalMessagingApplication;
 import com.metropia.portal.messaging.support.LogValues;
+import com.metropia.portal.messaging.support.SchemaErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,6 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.networknt.schema.JsonNodePath;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaLocation;
@@ -138,7 +138,8 @@ public final class EventTypeSchemas {
                 continue;
             }
             for (ValidationMessage message : sorted(schema.validate(event.path("eventMeta")))) {
-                errors.add(IncentiveEvents.error(index, field(message), plain(message) + " (schema of " + name + ")"));
+                errors.add(IncentiveEvents.error(index, SchemaErrors.field("eventMeta", message, 0),
+                        SchemaErrors.plain(message) + " (schema of " + name + ")"));
             }
         }
         if (!errors.isEmpty()) {
@@ -162,35 +163,11 @@ public final class EventTypeSchemas {
 
     private static List<ValidationMessage> sorted(Set<ValidationMessage> messages) {
         List<ValidationMessage> list = new ArrayList<>(messages);
-        list.sort(Comparator.comparing(EventTypeSchemas::field));
+        list.sort(Comparator.comparing((ValidationMessage message) -> SchemaErrors.field("eventMeta", message, 0)));
         return list;
     }
 
     /** {@code eventMeta.trip.distance}, {@code eventMeta.stops[2]}: the field as the caller wrote it. */
-    private static String field(ValidationMessage message) {
-        StringBuilder field = new StringBuilder("eventMeta");
-        JsonNodePath path = message.getInstanceLocation();
-        for (int i = 0; i < path.getNameCount(); i++) {
-            Object element = path.getElement(i);
-            if (element instanceof Integer item) {
-                field.append('[').append(item).append(']');
-            } else {
-                field.append('.').append(element);
-            }
-        }
-        // "required" and "additionalProperties" are reported on the parent object; name the property itself.
-        if (message.getProperty() != null) {
-            field.append('.').append(message.getProperty());
-        }
-        return field.toString();
-    }
-
-    private static String plain(ValidationMessage message) {
-        String text = message.getMessage();
-        String prefix = message.getInstanceLocation() + ": ";
-        return text.startsWith(prefix) ? text.substring(prefix.length()) : text;
-    }
-
     // ---------------------------------------------------------------------------------------------------------------
     // Loading, at start-up
     // ---------------------------------------------------------------------------------------------------------------
@@ -425,7 +402,7 @@ public final class EventTypeSchemas {
 
     /** Of the meta-schema's complaints about one value, the one that names what is allowed. */
     private static String bestOf(List<ValidationMessage> messages) {
-        return messages.stream().map(EventTypeSchemas::plain)
+        return messages.stream().map(SchemaErrors::plain)
                 .min(Comparator.comparingInt((String m) -> m.contains("enumeration") ? 0 : 1)
                         .thenComparingInt(String::length))
                 .orElseThrow();

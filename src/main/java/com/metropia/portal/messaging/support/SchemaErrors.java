@@ -54,27 +54,41 @@ public class SchemaErrors implements JsonValidatorErrorHandler {
     private static Map<String, Object> toError(ValidationMessage message) {
         JsonNodePath path = message.getInstanceLocation();
         Map<String, Object> error = new LinkedHashMap<>();
-        StringBuilder field = new StringBuilder();
-        for (int i = 0; i < path.getNameCount(); i++) {
+        int from = 0;
+        if (path.getNameCount() > 0 && path.getElement(0) instanceof Integer index) {
+            error.put("index", index);
+            from = 1;
+        }
+        String field = field("", message, from);
+        error.put("field", field.isEmpty() ? "(body)" : field);
+        error.put("message", plain(message));
+        return error;
+    }
+
+    /**
+     * The field a violation is about, after {@code base}: the elements of its instance location from {@code from} on
+     * ({@code a.b[2].c}), and the property a "required" or "additionalProperties" violation reports on the parent
+     * object, so that the property itself is named. Empty when the whole document is meant and {@code base} is empty.
+     */
+    public static String field(String base, ValidationMessage message, int from) {
+        JsonNodePath path = message.getInstanceLocation();
+        StringBuilder field = new StringBuilder(base);
+        for (int i = from; i < path.getNameCount(); i++) {
             Object element = path.getElement(i);
-            if (i == 0 && element instanceof Integer index) {
-                error.put("index", index);
-            } else if (element instanceof Integer index) {
+            if (element instanceof Integer index) {
                 field.append('[').append(index).append(']');
             } else {
                 field.append(field.isEmpty() ? "" : ".").append(element);
             }
         }
-        // "required" and "additionalProperties" are reported on the parent object; name the property itself.
         if (message.getProperty() != null) {
             field.append(field.isEmpty() ? "" : ".").append(message.getProperty());
         }
-        error.put("field", field.isEmpty() ? "(body)" : field.toString());
-        error.put("message", plain(message));
-        return error;
+        return field.toString();
     }
 
-    private static String plain(ValidationMessage message) {
+    /** The violation's words without the location the validator puts in front of them. */
+    public static String plain(ValidationMessage message) {
         String text = message.getMessage();
         String prefix = message.getInstanceLocation() + ": ";
         return text.startsWith(prefix) ? text.substring(prefix.length()) : text;

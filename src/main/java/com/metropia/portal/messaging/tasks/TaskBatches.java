@@ -7,6 +7,7 @@ import com.metropia.portal.messaging.TaskRefusedException;
 import com.metropia.portal.messaging.events.IncentiveEvents;
 import com.metropia.portal.messaging.support.Idempotency;
 import com.metropia.portal.messaging.support.PortalJson;
+import com.metropia.portal.messaging.support.SchemaErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -193,25 +194,11 @@ public class TaskBatches {
     }
 
     private static Map<String, Object> error(int index, ValidationMessage message) {
-        StringBuilder field = new StringBuilder();
-        var path = message.getInstanceLocation();
-        for (int i = 0; i < path.getNameCount(); i++) {
-            Object element = path.getElement(i);
-            if (element instanceof Integer position) {
-                field.append('[').append(position).append(']');
-            } else {
-                field.append(field.isEmpty() ? "" : ".").append(element);
-            }
-        }
-        if (message.getProperty() != null) {
-            field.append(field.isEmpty() ? "" : ".").append(message.getProperty());
-        }
-        String text = message.getMessage();
-        String prefix = message.getInstanceLocation() + ": ";
+        String field = SchemaErrors.field("", message, 0);
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("index", index);
-        error.put("field", field.isEmpty() ? "(task)" : field.toString());
-        error.put("message", text.startsWith(prefix) ? text.substring(prefix.length()) : text);
+        error.put("field", field.isEmpty() ? "(task)" : field);
+        error.put("message", SchemaErrors.plain(message));
         return error;
     }
 
