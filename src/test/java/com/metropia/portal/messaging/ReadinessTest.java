@@ -1,6 +1,5 @@
 package com.metropia.portal.messaging;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -31,13 +30,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.GetQueueAttributesRequest;
 
@@ -274,12 +269,8 @@ class ReadinessTest {
         @Override
         public void configure(CamelContext context) {
             PropertiesComponent properties = context.getPropertiesComponent();
-            SqsClient sqs = SqsClient.builder()
-                    .httpClientBuilder(ApacheHttpClient.builder())
-                    .endpointOverride(URI.create(properties.resolveProperty("portal.sqs.endpoint").orElseThrow()))
-                    .region(Region.of(EmbeddedEmulators.REGION))
-                    .credentialsProvider(StaticCredentialsProvider.create(
-                            AwsBasicCredentials.create(EmbeddedEmulators.ACCESS_KEY, EmbeddedEmulators.SECRET_KEY)))
+            SqsClient sqs = EmbeddedEmulators.sqsClientBuilder(
+                    properties.resolveProperty("portal.sqs.endpoint").orElseThrow())
                     .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
                         @Override
                         public void beforeExecution(Context.BeforeExecution execution, ExecutionAttributes attributes) {

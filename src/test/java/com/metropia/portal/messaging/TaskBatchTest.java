@@ -11,22 +11,16 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.net.URI;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -280,12 +274,8 @@ class TaskBatchTest extends PortalTestSupport {
         @Override
         public void configure(CamelContext context) {
             PropertiesComponent properties = context.getPropertiesComponent();
-            context.getRegistry().bind("testSqsClient", SqsClient.builder()
-                    .httpClientBuilder(ApacheHttpClient.builder())
-                    .endpointOverride(URI.create(properties.resolveProperty("portal.sqs.endpoint").orElseThrow()))
-                    .region(Region.of(EmbeddedEmulators.REGION))
-                    .credentialsProvider(StaticCredentialsProvider.create(
-                            AwsBasicCredentials.create(EmbeddedEmulators.ACCESS_KEY, EmbeddedEmulators.SECRET_KEY)))
+            context.getRegistry().bind("testSqsClient", EmbeddedEmulators.sqsClientBuilder(
+                    properties.resolveProperty("portal.sqs.endpoint").orElseThrow())
                     .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
                         @Override
                         public SdkRequest modifyRequest(Context.ModifyRequest request, ExecutionAttributes attributes) {

@@ -21,6 +21,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.SqsClientBuilder;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
@@ -127,12 +128,16 @@ public final class EmbeddedEmulators implements AutoCloseable {
 
     /** An SQS client for the emulator, as any AWS SDK user would build one. */
     public SqsClient newSqsClient() {
+        return sqsClientBuilder(sqsEndpoint()).build();
+    }
+
+    /** The builder of such a client for an emulator at this endpoint, for a test that adds to its configuration. */
+    public static SqsClientBuilder sqsClientBuilder(String endpoint) {
         return SqsClient.builder()
                 .httpClientBuilder(ApacheHttpClient.builder())
-                .endpointOverride(URI.create(sqsEndpoint()))
+                .endpointOverride(URI.create(endpoint))
                 .region(Region.of(REGION))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-                .build();
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)));
     }
 
     /** Creates the queue if it does not exist yet and returns its URL; a name ending in .fifo makes a FIFO queue. */
