@@ -19,6 +19,8 @@ import org.apache.camel.Exchange;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.camel.spi.Synchronization;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.MDC;
 import software.amazon.awssdk.core.exception.SdkException;
 
@@ -36,6 +38,14 @@ public class HttpProblems {
 
     private final ObjectMapper mapper;
 
+    /** Takes the request id off the thread that finishes the exchange (the one that put it, as the routes run). */
+    private static final Synchronization REMOVE_REQUEST_ID = new SynchronizationAdapter() {
+        @Override
+        public void onDone(Exchange exchange) {
+            MDC.remove(RequestIds.KEY);
+        }
+    };
+
     public HttpProblems(ObjectMapper mapper) {
         this.mapper = mapper;
     }
@@ -47,11 +57,11 @@ public class HttpProblems {
      */
     public void requireJsonPost(Exchange exchange) {
         String requestId = RequestIds.of(exchange);
-        if (exchange.getContext().isUseMDCLogging()) {
-            // Camel's unit of work carries it along the route (camel.main.mdc-logging-keys-pattern) and removes it
-            // when the exchange is done; without MDC logging nothing would remove it from the thread
-            MDC.put(RequestIds.KEY, requestId);
-        }
+        // Every line logged while the request is handled carries its id: the route runs on this thread (the events'
+        // batches too, on the caller's thread). Put once here and removed when the exchange is done, rather than by
+        // Camel's MDC logging, which puts and removes its camel.* keys at every step of every event.
+        MDC.put(RequestIds.KEY, requestId);
+        exchange.getExchangeExtension().addOnCompletion(REMOVE_REQUEST_ID);
         String method = exchange.getMessage().getHeader(Exchange.HTTP_METHOD, String.class);
         if (!"POST".equalsIgnoreCase(method)) {
             throw new HttpRequestException(405, "Method " + method + " is not allowed here: use POST");

@@ -57,7 +57,8 @@ public final class PortalMetrics extends EventNotifierSupport {
         setIgnoreServiceEvents(true);
         setIgnoreStepEvents(true);
         setIgnoreExchangeCreatedEvent(true);
-        setIgnoreExchangeSendingEvents(true);
+        // Camel reports a send as sent only when a notifier took its sending event: the sending events stay on
+        setIgnoreExchangeSendingEvents(false);
         setIgnoreExchangeRedeliveryEvents(true);
     }
 
