@@ -27,6 +27,8 @@ public final class PortalMessagingApplication {
     static final String LOG_FORMAT = "portal.log.format";
 
     private static final String TRACING = "camel.opentelemetry2.enabled";
+    private static final String PROMETHEUS_MODULE =
+            "org/apache/camel/component/micrometer/prometheus/MicrometerPrometheus.class";
 
     private PortalMessagingApplication() {
     }
@@ -100,6 +102,11 @@ public final class PortalMessagingApplication {
         // Every default, portal.* and the service's Camel settings (packed routes, HTTP server on portal.http.port,
         // masked keys, ...), from the one file that holds them: the lowest-priority properties, below that file.
         PortalDefaults.all().forEach(main::addInitialProperty);
+        // Camel's Micrometer timer of every exchange (one per event of a request) is off where its metrics are: the
+        // portal_* metrics count without it. Set only there, as any camel.metrics.* key makes Camel require the module.
+        if (PortalMessagingApplication.class.getClassLoader().getResource(PROMETHEUS_MODULE) != null) {
+            main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
+        }
         // camel-observability-services puts camel.opentelemetry2.enabled=true among the initial properties, over the
         // value above (its check for a value already there misses Camel's ordered properties): without this, tracing
         // runs on every step of every request with no collector to send to, unless application.properties, the
