@@ -93,9 +93,13 @@ class TaskFallbackTest {
         properties.put("portal.mongodb.uri", "mongodb://127.0.0.1:" + PortalService.freePort() + "/?serverSelectionTimeoutMS=300");
         properties.put("portal.mongodb.max-attempts", "2");
         try (PortalService service = startWithoutSqs(properties)) {
-            HttpResponse<String> response = post(service, "{\"action\":\"a\",\"data\":{}}", null);
+            HttpResponse<String> response = http.send(service.jsonPost("/api/tasks", "{\"action\":\"a\",\"data\":{}}")
+                    .header("X-Request-Id", "kept-nowhere-1").build(), HttpResponse.BodyHandlers.ofString());
 
             assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
+            // the caller's id, though the route removed the headers before its send to SQS
+            assertThat(response.headers().firstValue("X-Request-Id")).hasValue("kept-nowhere-1");
+            assertThat(JSON.readTree(response.body()).get("requestId").asText()).isEqualTo("kept-nowhere-1");
             assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
             assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
             assertThat(JSON.readTree(response.body()).get("detail").asText())

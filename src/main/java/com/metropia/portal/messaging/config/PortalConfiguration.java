@@ -268,8 +268,11 @@ public class PortalConfiguration implements CamelConfiguration {
     private static SqsClientBuilder sqsClientBuilder(ConfigurationProblems problems, int attempts) {
         int maxConnections = problems.intSetting("portal.sqs.max-connections", 1, MAX);
         SqsClientBuilder builder = SqsClient.builder()
-                // The Apache client is several times faster than the URLConnection one on this path.
-                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(maxConnections));
+                // The Apache client is several times faster than the URLConnection one on this path. No
+                // "Expect: 100-continue": it waits a round trip for SQS's go-ahead before every message body (at most
+                // 1 MiB, so little to save), which cost a third of the single-task rate; connections kept alive.
+                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(maxConnections)
+                        .expectContinueEnabled(false).tcpKeepAlive(true));
         region(problems).ifPresent(builder::region);
         RetryStrategy retries = retryStrategy(problems, attempts);
         builder.overrideConfiguration(config -> config

@@ -49,7 +49,7 @@ public class IncentiveEvents {
      * Exchange property holding the request id of the call, set before the split so that every batch carries it (the
      * split and the aggregator copy exchange properties, not the headers an edit may remove).
      */
-    public static final String REQUEST_ID = "portalRequestId";
+    public static final String REQUEST_ID = RequestIds.PROPERTY;
     /** Field of a stored document holding the id of the request that wrote it. */
     public static final String REQUEST_ID_FIELD = "request_id";
 

@@ -16,6 +16,8 @@ public final class RequestIds {
     public static final String HEADER = "X-Request-Id";
     /** Key of the id in the logging MDC and in the routing context. */
     public static final String KEY = "requestId";
+    /** The exchange property that keeps the id once a route has removed the headers (before a send to SQS). */
+    public static final String PROPERTY = "portalRequestId";
 
     /** Nothing that could forge a log line, break a header or grow without bound. */
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -62,8 +64,14 @@ public final class RequestIds {
 
     /** The id of an exchange that came over HTTP (the router set it), or a new one for any other caller. */
     public static String of(Exchange exchange) {
-        String id = accept(exchange.getMessage().getHeader(HEADER, String.class));
+        String incoming = exchange.getMessage().getHeader(HEADER, String.class);
+        if (incoming == null) {
+            // the task route removes every header before its send to SQS; the id stays in the property
+            incoming = exchange.getProperty(PROPERTY, String.class);
+        }
+        String id = accept(incoming);
         exchange.getMessage().setHeader(HEADER, id);
+        exchange.setProperty(PROPERTY, id);
         return id;
     }
 }
