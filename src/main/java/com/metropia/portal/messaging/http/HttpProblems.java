@@ -16,11 +16,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.mongodb.MongoException;
 import org.apache.camel.Exchange;
+import org.apache.camel.spi.Synchronization;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.camel.spi.Synchronization;
-import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.MDC;
 import software.amazon.awssdk.core.exception.SdkException;
 

@@ -99,7 +99,8 @@ public final class SafeMessageConverter extends LogEventPatternConverter {
         if (c == '\t') {
             return 0;
         }
-        if (c < 0x20 || c <= 0x9F || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E)
+        // the other C0 and C1 controls, the line and paragraph separators, the bidirectional controls
+        if (c <= 0x9F || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E)
             || (c >= 0x2066 && c <= 0x2069)) {
             return '?';
         }
