@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging.bench;
 
+import com.metropia.portal.messaging.PortalMessagingApplication;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,18 +49,37 @@ final class BenchService implements AutoCloseable {
      */
     static BenchService start(Path jar, Path log, List<String> jvmOptions, Map<String, String> environment, int port)
             throws IOException {
+        return start(jar, List.of(), log, jvmOptions, environment, port);
+    }
+
+    /**
+     * The same, with more class folders after the jar's own class path (the benchmark's route variants): the jar's
+     * main class is then started with {@code -cp}, without the class-data archive, which holds the jar's class path
+     * only.
+     */
+    static BenchService start(Path jar, List<Path> moreClasses, Path log, List<String> jvmOptions,
+                              Map<String, String> environment, int port) throws IOException {
         Files.createDirectories(log.getParent());
         Path home = Files.createTempDirectory("bench-service-home");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // The class-data archive mvn package writes, as the README's run command uses it (when it is there)
         Path archive = jar.resolveSibling("portal-messaging.jsa");
-        if (Files.isRegularFile(archive)) {
+        if (Files.isRegularFile(archive) && moreClasses.isEmpty()) {
             command.add("-XX:SharedArchiveFile=" + archive);
         }
         command.addAll(jvmOptions);
-        command.add("-jar");
-        command.add(jar.toString());
+        if (moreClasses.isEmpty()) {
+            command.add("-jar");
+            command.add(jar.toString());
+        } else {
+            List<String> classPath = new ArrayList<>();
+            classPath.add(jar.toString());
+            moreClasses.forEach(folder -> classPath.add(folder.toString()));
+            command.add("-cp");
+            command.add(String.join(java.io.File.pathSeparator, classPath));
+            command.add(PortalMessagingApplication.class.getName());
+        }
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(Path.of("").toAbsolutePath().toFile())
                 .redirectErrorStream(true)
