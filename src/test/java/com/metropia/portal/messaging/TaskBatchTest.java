@@ -16,6 +16,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.api.management.ManagedCamelContext;
+import org.apache.camel.api.management.mbean.ManagedRouteMBean;
 import org.apache.camel.spi.PropertiesComponent;
 import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.interceptor.Context;
@@ -27,6 +29,7 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -55,6 +58,23 @@ class TaskBatchTest extends PortalTestSupport {
     @Override
     protected Class<?>[] configurationsFirst() {
         return new Class<?>[] {CountingSqsClient.class};
+    }
+
+    /**
+     * The redrive's timer fires once a second after the start, then once an hour: a test that keeps tasks while that
+     * first run is on would see them claimed, and sent into a later test's queue once SQS is back. The tests start
+     * after it.
+     */
+    @BeforeAll
+    void afterTheFirstRedrive() throws InterruptedException {
+        ManagedRouteMBean redrive = service.context().getCamelContextExtension()
+                .getContextPlugin(ManagedCamelContext.class).getManagedRoute("task-redrive");
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while ((redrive.getExchangesTotal() < 1 || redrive.getExchangesInflight() > 0)
+               && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(redrive.getExchangesTotal()).as("the redrive's first run").isPositive();
     }
 
     @BeforeEach
