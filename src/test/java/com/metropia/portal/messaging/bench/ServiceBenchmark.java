@@ -66,6 +66,9 @@ public final class ServiceBenchmark {
     private static final int BATCH = 500;
     private static final String TASK = "{\"action\":\"book_ride\",\"data\":{\"user_id\":12345,\"ride_type\":\"standard\"}}";
     private static final String PER_EVENT_LINE = "Send incentive event";
+    /** The entries of the floor's SendMessageBatch: ten tasks. */
+    private static final List<SendMessageBatchRequestEntry> TEN_TASKS = java.util.stream.IntStream.range(0, 10)
+            .mapToObj(i -> SendMessageBatchRequestEntry.builder().id("t" + i).messageBody(TASK).build()).toList();
 
     /**
      * System properties {@code bench.<name>}: {@code seconds} (measured seconds a phase, default 8),
@@ -188,10 +191,13 @@ public final class ServiceBenchmark {
                 Runtime.getRuntime().availableProcessors());
         System.out.println(header);
         Path logs = Path.of("target", "benchmark");
-        warmUp(Double.parseDouble(System.getProperty("bench.jvm-warmup-seconds", "15")));
+        jvmWarmupSeconds = Double.parseDouble(System.getProperty("bench.jvm-warmup-seconds", "15"));
+        warmUp(jvmWarmupSeconds);
 
         try (BenchService service = startService(jar, logs.resolve("service-default.log"), List.of(), "default run")) {
             AtomicLong acknowledged = new AtomicLong();
+            warmUpService(service, acknowledged, settings.runs("events"),
+                    settings.runs("tasks") || settings.runs("latency"));
             if (settings.runs("events")) {
                 eventsPhases(service, "default run (per-event INFO line on)", acknowledged);
             }
@@ -239,6 +245,7 @@ public final class ServiceBenchmark {
                                            + quiet.toUri());
             try (BenchService service = startService(jar, logs.resolve("service-log-off.log"), options,
                     "per-event line off")) {
+                warmUpService(service, new AtomicLong(), true, false);
                 eventsPhases(service, "per-event line off", new AtomicLong());
                 service.close();
                 remarks.add(String.format(Locale.ROOT, "per-event line off: %,d per-event lines in its log",
@@ -262,16 +269,12 @@ public final class ServiceBenchmark {
         MongoCollection<Document> collection = mongo.getDatabase(FLOOR_DATABASE).getCollection("send_event");
         try (SqsClient sqs = sqsClient(ApacheHttpClient.builder().maxConnections(64).expectContinueEnabled(false)
                 .tcpKeepAlive(true))) {
-            List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                entries.add(SendMessageBatchRequestEntry.builder().id("t" + i).messageBody(TASK).build());
-            }
             List<LoadPhase.Work> works = List.of(
                     () -> {
                         sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(TASK));
                         return 1;
                     },
-                    () -> sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries)).successful().size(),
+                    () -> sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(TEN_TASKS)).successful().size(),
                     () -> {
                         insertAsDocuments(collection, events10k);
                         return 1;
@@ -287,6 +290,39 @@ public final class ServiceBenchmark {
             }
         }
         reset();
+    }
+
+    private double jvmWarmupSeconds;
+
+    /**
+     * After a start, the service's requests for a while, unmeasured, as for the floors: users run it for hours, its JIT
+     * has reached its hot paths; one start measured with 3 s of warm-up did 1,025 single tasks/s, with 40 s 2,632 /s.
+     */
+    private void warmUpService(BenchService service, AtomicLong acknowledged, boolean events, boolean tasks)
+            throws Exception {
+        if (jvmWarmupSeconds <= 0) {
+            return;
+        }
+        URI eventsUri = service.uri("/api/events");
+        URI tasksUri = service.uri("/api/tasks");
+        List<LoadPhase.Work> works = new ArrayList<>();
+        List<Integer> clients = new ArrayList<>();
+        if (events) {
+            works.add(() -> count(acknowledged, post(eventsUri, events10k, false) * 10_000));
+            clients.add(4);
+            works.add(() -> count(acknowledged, post(eventsUri, event1, false)));
+            clients.add(64);
+        }
+        if (tasks) {
+            works.add(() -> post(tasksUri, task, false));
+            clients.add(16);
+            works.add(() -> post(tasksUri, tasks10, false) * 10);
+            clients.add(16);
+        }
+        for (int i = 0; i < works.size(); i++) {
+            reset();
+            LoadPhase.run(clients.get(i), 0, jvmWarmupSeconds, works.get(i), () -> { });
+        }
     }
 
     /** The alternatives to the events route (test resources, README "What the shape allows"): file, description. */
@@ -310,6 +346,7 @@ public final class ServiceBenchmark {
         AtomicLong acknowledged = new AtomicLong();
         try (BenchService service = startService(jar, List.of(Path.of("target", "test-classes")),
                 logs.resolve("service-" + file + ".log"), options, description + " (no class-data archive)")) {
+            warmUpService(service, acknowledged, true, false);
             URI uri = service.uri("/api/events");
             String run = description + " (per-event INFO line on)";
             Floor floor = eventsFloor(events10k, 10_000, 4);
@@ -391,11 +428,8 @@ public final class ServiceBenchmark {
     /** SendMessageBatch of 10 from 16 threads, with the best client of {@link #tasksFloor()}; counted in tasks. */
     private Floor tasksBatchFloor() throws Exception {
         return new Floor(() -> {
-            List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                entries.add(SendMessageBatchRequestEntry.builder().id("t" + i).messageBody(TASK).build());
-            }
-            SendMessageBatchResponse response = bestSqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
+            SendMessageBatchResponse response = bestSqs.sendMessageBatch(b -> b.queueUrl(queueUrl)
+                    .entries(TEN_TASKS));
             if (!response.failed().isEmpty()) {
                 throw new IllegalStateException("SendMessageBatch failed entries: " + response.failed());
             }
