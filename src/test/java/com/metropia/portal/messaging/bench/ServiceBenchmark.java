@@ -78,11 +78,12 @@ public final class ServiceBenchmark {
      * {@code service-jvm-options} (JVM options of every service start, space-separated, {@code {run}} replaced by the
      * start's name: default, log-off, xmx; e.g. a flight recording;
      * none by default: the README's command has none), {@code scenarios} (comma-separated, any of events, tasks,
-     * latency, large, variants; all by default: the start-up is measured with each start). Also
-     * {@code bench.jvm-warmup-seconds} (15): each floor's work run that long, unmeasured, before anything is measured.
+     * latency, large, variants; all by default: the start-up is measured with each start), {@code jvm-warmup-seconds}
+     * (15: each floor's work run that long, unmeasured, before anything is measured, and each of the service's
+     * scenarios after each start).
      */
     record Settings(double seconds, double warmupSeconds, int largeEvents, String largeXmx, Duration requestTimeout,
-                    List<String> serviceJvmOptions, List<String> scenarios) {
+                    List<String> serviceJvmOptions, List<String> scenarios, double jvmWarmupSeconds) {
 
         private static final List<String> SCENARIOS = List.of("events", "tasks", "latency", "large", "variants");
 
@@ -96,7 +97,8 @@ public final class ServiceBenchmark {
                     Duration.ofSeconds(Long.parseLong(System.getProperty("bench.request-timeout-seconds", "120"))),
                     jvm.isEmpty() ? List.of() : Arrays.asList(jvm.split("\\s+")),
                     Arrays.stream(System.getProperty("bench.scenarios", String.join(",", SCENARIOS)).split(","))
-                            .map(String::trim).filter(name -> !name.isEmpty()).toList());
+                            .map(String::trim).filter(name -> !name.isEmpty()).toList(),
+                    Double.parseDouble(System.getProperty("bench.jvm-warmup-seconds", "15")));
         }
 
         /** The scenarios asked for, or a clear refusal of a name that is not one. */
@@ -191,8 +193,7 @@ public final class ServiceBenchmark {
                 Runtime.getRuntime().availableProcessors());
         System.out.println(header);
         Path logs = Path.of("target", "benchmark");
-        jvmWarmupSeconds = Double.parseDouble(System.getProperty("bench.jvm-warmup-seconds", "15"));
-        warmUp(jvmWarmupSeconds);
+        warmUp();
 
         try (BenchService service = startService(jar, logs.resolve("service-default.log"), List.of(), "default run")) {
             AtomicLong acknowledged = new AtomicLong();
@@ -261,38 +262,20 @@ public final class ServiceBenchmark {
      * JVM, and on 2 busy cores its JIT compilers take long to reach their hot paths (a run without this measured the
      * single-task floor at 1,938 tasks/s at first and at 10,448 /s twenty minutes later).
      */
-    private void warmUp(double seconds) throws Exception {
-        if (seconds <= 0) {
+    private void warmUp() throws Exception {
+        if (settings.jvmWarmupSeconds() <= 0) {
             return;
         }
-        System.out.printf("  warming up the emulators and the plain clients, %.0f s a workload%n", seconds);
-        MongoCollection<Document> collection = mongo.getDatabase(FLOOR_DATABASE).getCollection("send_event");
-        try (SqsClient sqs = sqsClient(ApacheHttpClient.builder().maxConnections(64).expectContinueEnabled(false)
-                .tcpKeepAlive(true))) {
-            List<LoadPhase.Work> works = List.of(
-                    () -> {
-                        sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(TASK));
-                        return 1;
-                    },
-                    () -> sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(TEN_TASKS)).successful().size(),
-                    () -> {
-                        insertAsDocuments(collection, events10k);
-                        return 1;
-                    },
-                    () -> {
-                        insertAsDocuments(collection, event1);
-                        return 1;
-                    });
-            int[] clients = {16, 16, 4, 64};
-            for (int i = 0; i < works.size(); i++) {
-                reset();
-                LoadPhase.run(clients[i], 0, seconds, works.get(i), () -> { });
-            }
+        System.out.printf("  warming up the emulators and the plain clients, %.0f s a workload%n",
+                settings.jvmWarmupSeconds());
+        try (SqsClient sqs = sqsClient(tunedHttpClient())) {
+            unmeasured(16, sendWork(sqs));
+            unmeasured(16, () -> sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(TEN_TASKS)).successful().size());
         }
+        unmeasured(4, insertWork(events10k, 10_000));
+        unmeasured(64, insertWork(event1, 1));
         reset();
     }
-
-    private double jvmWarmupSeconds;
 
     /**
      * After a start, the service's requests for a while, unmeasured, as for the floors: users run it for hours, its JIT
@@ -300,29 +283,25 @@ public final class ServiceBenchmark {
      */
     private void warmUpService(BenchService service, AtomicLong acknowledged, boolean events, boolean tasks)
             throws Exception {
-        if (jvmWarmupSeconds <= 0) {
+        if (settings.jvmWarmupSeconds() <= 0) {
             return;
         }
         URI eventsUri = service.uri("/api/events");
         URI tasksUri = service.uri("/api/tasks");
-        List<LoadPhase.Work> works = new ArrayList<>();
-        List<Integer> clients = new ArrayList<>();
         if (events) {
-            works.add(() -> count(acknowledged, post(eventsUri, events10k, false) * 10_000));
-            clients.add(4);
-            works.add(() -> count(acknowledged, post(eventsUri, event1, false)));
-            clients.add(64);
+            unmeasured(4, () -> count(acknowledged, post(eventsUri, events10k, false) * 10_000));
+            unmeasured(64, () -> count(acknowledged, post(eventsUri, event1, false)));
         }
         if (tasks) {
-            works.add(() -> post(tasksUri, task, false));
-            clients.add(16);
-            works.add(() -> post(tasksUri, tasks10, false) * 10);
-            clients.add(16);
+            unmeasured(16, () -> post(tasksUri, task, false));
+            unmeasured(16, () -> post(tasksUri, tasks10, false) * 10);
         }
-        for (int i = 0; i < works.size(); i++) {
-            reset();
-            LoadPhase.run(clients.get(i), 0, jvmWarmupSeconds, works.get(i), () -> { });
-        }
+    }
+
+    /** The work from as many clients for {@code bench.jvm-warmup-seconds}, on emptied emulators, not measured. */
+    private void unmeasured(int clients, LoadPhase.Work work) throws InterruptedException {
+        reset();
+        LoadPhase.run(clients, 0, settings.jvmWarmupSeconds(), work, () -> { });
     }
 
     /** The alternatives to the events route (test resources, README "What the shape allows"): file, description. */
@@ -347,16 +326,8 @@ public final class ServiceBenchmark {
         try (BenchService service = startService(jar, List.of(Path.of("target", "test-classes")),
                 logs.resolve("service-" + file + ".log"), options, description + " (no class-data archive)")) {
             warmUpService(service, acknowledged, true, false);
-            URI uri = service.uri("/api/events");
-            String run = description + " (per-event INFO line on)";
-            Floor floor = eventsFloor(events10k, 10_000, 4);
-            servicePhase(service, "events, 10,000-event requests, 4 clients, " + run, "events/s", floor, 4,
-                    () -> count(acknowledged, post(uri, events10k, false) * 10_000), "floor: parse + insertMany");
-            floor.close();
-            floor = eventsFloor(event1, 1, 64);
-            servicePhase(service, "events, 1-event requests, 64 clients, " + run, "events/s", floor, 64,
-                    () -> count(acknowledged, post(uri, event1, false)), "floor: parse + insertMany");
-            floor.close();
+            // no Idempotency-Key phases: the alternatives do not read the key
+            eventsPhases(service, description + " (per-event INFO line on)", acknowledged, false);
             service.close();
             remarks.add(String.format(Locale.ROOT, "%s: %,d per-event INFO lines in its log for %,d events"
                                                   + " acknowledged", description,
@@ -370,11 +341,29 @@ public final class ServiceBenchmark {
 
     /** Jackson parse and insertMany of the request's documents, the clients as the service gets them. */
     private Floor eventsFloor(byte[] body, int eventsPerRequest, int clients) throws Exception {
+        return new Floor(insertWork(body, eventsPerRequest), clients);
+    }
+
+    /** The events floor's work: the body parsed and its documents inserted; counts {@code eventsPerRequest}. */
+    private LoadPhase.Work insertWork(byte[] body, int eventsPerRequest) {
         MongoCollection<Document> collection = mongo.getDatabase(FLOOR_DATABASE).getCollection("send_event");
-        return new Floor(() -> {
+        return () -> {
             insertAsDocuments(collection, body);
             return eventsPerRequest;
-        }, clients);
+        };
+    }
+
+    /** The tasks floor's work: SendMessage of a task with the client given. */
+    private LoadPhase.Work sendWork(SqsClient sqs) {
+        return () -> {
+            sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(TASK));
+            return 1;
+        };
+    }
+
+    /** The Apache client configuration of the best floor of the previous versions' runs, for the warm-up. */
+    private static ApacheHttpClient.Builder tunedHttpClient() {
+        return ApacheHttpClient.builder().maxConnections(64).expectContinueEnabled(false).tcpKeepAlive(true);
     }
 
     /**
@@ -382,12 +371,8 @@ public final class ServiceBenchmark {
      * its client the one the other task floors use.
      */
     private Floor tasksFloor() throws Exception {
-        return new Floor(bestSendFloor(), 16, this::sendTask);
-    }
-
-    private int sendTask() {
-        bestSqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(TASK));
-        return 1;
+        Result before = bestSendFloor();
+        return new Floor(before, 16, sendWork(bestSqs));
     }
 
     private Result bestSendFloor() throws Exception {
@@ -395,11 +380,11 @@ public final class ServiceBenchmark {
         clients.put("Apache client, 64 connections",
                 () -> ApacheHttpClient.builder().maxConnections(64));
         clients.put("Apache client, 64 connections, no Expect: 100-continue, TCP keep-alive",
-                () -> ApacheHttpClient.builder().maxConnections(64).expectContinueEnabled(false).tcpKeepAlive(true));
+                ServiceBenchmark::tunedHttpClient);
         Result best = null;
         for (Map.Entry<String, Supplier<ApacheHttpClient.Builder>> client : clients.entrySet()) {
             SqsClient sqs = sqsClient(client.getValue().get());
-            Result result = sendPhase(sqs);
+            Result result = measuredPhase(16, sendWork(sqs));
             remarks.add(String.format(Locale.ROOT, "tasks floor candidate, SendMessage from 16 threads, %s: %,.0f /s",
                     client.getKey(), result.itemsPerSecond()));
             if (best == null || result.itemsPerSecond() > best.itemsPerSecond()) {
@@ -414,15 +399,6 @@ public final class ServiceBenchmark {
             }
         }
         return best;
-    }
-
-    /** SendMessage of a task from 16 threads, with a candidate client. */
-    private Result sendPhase(SqsClient sqs) throws InterruptedException {
-        reset();
-        return phase(16, () -> {
-            sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(TASK));
-            return 1;
-        });
     }
 
     /** SendMessageBatch of 10 from 16 threads, with the best client of {@link #tasksFloor()}; counted in tasks. */
@@ -485,8 +461,8 @@ public final class ServiceBenchmark {
                 .messageBody(new String(body, StandardCharsets.UTF_8))).messageId() + "\"}";
     }
 
-    private String insertEvents(byte[] body) throws IOException {
-        insertAsDocuments(mongo.getDatabase(FLOOR_DATABASE).getCollection("send_event"), body);
+    private String insertEvents(byte[] body) throws Exception {
+        insertWork(body, 1).call();
         return "{}";
     }
 
@@ -510,8 +486,7 @@ public final class ServiceBenchmark {
                             })))
                     .listen(0, HOST).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             URI uri = URI.create("http://" + HOST + ":" + server.actualPort() + "/");
-            reset();
-            return phase(clients, () -> post(uri, body, null) * items);
+            return measuredPhase(clients, () -> post(uri, body, null) * items);
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
@@ -575,9 +550,16 @@ public final class ServiceBenchmark {
     }
 
     private void eventsPhases(BenchService service, String run, AtomicLong acknowledged) throws Exception {
+        eventsPhases(service, run, acknowledged, true);
+    }
+
+    /** The events scenarios, each without an Idempotency-Key and, when {@code withKeys}, with one. */
+    private void eventsPhases(BenchService service, String run, AtomicLong acknowledged, boolean withKeys)
+            throws Exception {
         URI uri = service.uri("/api/events");
+        boolean[] keys = withKeys ? new boolean[] {false, true} : new boolean[] {false};
         Floor floor = eventsFloor(events10k, 10_000, 4);
-        for (boolean key : new boolean[] {false, true}) {
+        for (boolean key : keys) {
             Result result = servicePhase(service, "events, 10,000-event requests, 4 clients, " + run + withKey(key),
                     "events/s", floor, 4, () -> count(acknowledged, post(uri, events10k, key) * 10_000),
                     "floor: parse + insertMany");
@@ -587,7 +569,7 @@ public final class ServiceBenchmark {
         }
         floor.close();
         floor = eventsFloor(event1, 1, 64);
-        for (boolean key : new boolean[] {false, true}) {
+        for (boolean key : keys) {
             servicePhase(service, "events, 1-event requests, 64 clients, " + run + withKey(key), "events/s",
                     floor, 64, () -> count(acknowledged, post(uri, event1, key)), "floor: parse + insertMany");
         }
@@ -606,7 +588,7 @@ public final class ServiceBenchmark {
         floor = eventsFloor(event1, 1, 64);
         referenceRow("events, 1-event requests, 64 clients, " + http, "events/s",
                 bareVertx(201, this::insertEvents, 64, event1, 1), floor, "handler: parse + insertMany");
-        floor = bestSqs == null ? tasksFloor() : new Floor(measuredPhase(16, this::sendTask), 16, this::sendTask);
+        floor = bestSqs == null ? tasksFloor() : new Floor(sendWork(bestSqs), 16);
         referenceRow("tasks, one a request, 16 clients, " + http, "tasks/s",
                 bareVertx(202, this::sendAsTask, 16, task, 1), floor, "handler: SendMessage, " + bestSqsName);
     }
@@ -641,7 +623,6 @@ public final class ServiceBenchmark {
         if (bestSqs == null) {
             tasksFloor(); // the bare handler sends with the best plain client
         }
-        reset();
         Result floor = bareVertxLatency();
         for (boolean key : new boolean[] {false, true}) {
             reset();
@@ -750,11 +731,10 @@ public final class ServiceBenchmark {
         }
 
         /** Measures the floor again and adds the rows against the better of the two measurements. */
-        Result close() throws Exception {
+        void close() throws Exception {
             after = measuredPhase(clients, again);
             Result best = after.itemsPerSecond() > before.itemsPerSecond() ? after : before;
             rows.forEach(row -> row.accept(best));
-            return best;
         }
 
         String note() {
