@@ -66,15 +66,11 @@ class TaskBatchTest extends PortalTestSupport {
      * after it.
      */
     @BeforeAll
-    void afterTheFirstRedrive() throws InterruptedException {
+    void afterTheFirstRedrive() {
         ManagedRouteMBean redrive = service.context().getCamelContextExtension()
                 .getContextPlugin(ManagedCamelContext.class).getManagedRoute("task-redrive");
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while ((redrive.getExchangesTotal() < 1 || redrive.getExchangesInflight() > 0)
-               && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(redrive.getExchangesTotal()).as("the redrive's first run").isPositive();
+        await("the redrive's first run").atMost(Duration.ofSeconds(15))
+                .until(() -> redrive.getExchangesTotal() >= 1 && redrive.getExchangesInflight() == 0);
     }
 
     @BeforeEach
