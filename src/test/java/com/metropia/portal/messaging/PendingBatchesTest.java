@@ -23,9 +23,8 @@ class PendingBatchesTest extends PortalTestSupport {
 
     private static final String EXECUTOR = "executorService: \"#portalSynchronousExecutor\"";
     /** Inserted before the insert of each batch: a delay, longer for a batch whose first event is "slow". */
-    private static final String BEFORE_INSERT = "- bean:\n"
-                                                + "                                ref: portalEvents\n"
-                                                + "                                method: requireMongoAvailable";
+    private static final String BEFORE_INSERT = "- process:\n"
+                                                + "                                ref: portalRequireMongoAvailable";
     private static final String SLOW_AND_FAILING = """
             - delay:
                 constant: "150"

@@ -259,12 +259,18 @@ class RouteLintTest {
     @Test
     void should_report_an_unknown_bean_and_method_at_their_lines() throws IOException {
         int bean = edit("tasks", "ref: portalTaskKeys", "ref: portalTaskKey");
-        int method = edit("events", "method: toDocument", "method: toDocumnt");
+        int processor = edit("tasks", "ref: portalTaskReply", "ref: portalTaskReplies");
+        int method = edit("events", "method: \"request(", "method: \"requst(");
 
         assertThat(lint()).satisfiesExactly(
                 problem -> {
                     assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(file("events"), method);
-                    assertThat(problem.message()).contains("'portalEvents'").contains("no public method 'toDocumnt'");
+                    assertThat(problem.message()).contains("'portalEvents'").contains("no public method 'requst'");
+                },
+                problem -> {
+                    assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(file("tasks"),
+                            processor);
+                    assertThat(problem.message()).contains("no bean named 'portalTaskReplies'");
                 },
                 problem -> {
                     assertThat(problem).extracting(Problem::file, Problem::line).containsExactly(file("tasks"), bean);

@@ -182,7 +182,8 @@ public class PortalConfiguration implements CamelConfiguration {
         IncentiveEvents events = new IncentiveEvents(mapper);
         registry.bind("portalEvents", events);
         registry.bind("portalEventLogLine", events.logLine());
-        registry.bind("portalSchemas", new JsonSchemas());
+        JsonSchemas schemas = new JsonSchemas();
+        registry.bind("portalSchemas", schemas);
         registry.bind("portalEventTypes", eventTypes);
         TaskKeys taskKeys = new TaskKeys(database, keysCollection,
                 Duration.ofSeconds(abandonedSeconds), Duration.ofHours(keyTtlHours));
@@ -191,14 +192,18 @@ public class PortalConfiguration implements CamelConfiguration {
         registry.bind("portalTaskKeys", taskKeys);
         registry.bind("portalTaskFallback", taskFallback);
         // arrays of tasks, sent with SendMessageBatch (README, "POST /api/tasks")
-        registry.bind("portalTaskBatches", new TaskBatches(mapper, json, tasks, taskFallback, taskKeys, maxBatch,
-                sqsAttempts, Duration.ofMillis(sqsRetryDelay)));
+        TaskBatches taskBatches = new TaskBatches(mapper, json, tasks, taskFallback, taskKeys, maxBatch,
+                sqsAttempts, Duration.ofMillis(sqsRetryDelay));
+        registry.bind("portalTaskBatches", taskBatches);
         registry.bind("portalSqsErrors", new SqsErrors());
         registry.bind("portalSqsOutage", new SqsErrors.Outage());
         MongoRetries mongoRetries = new MongoRetries(mongoAttempts);
         registry.bind("portalMongoRetries", mongoRetries);
         registry.bind("portalMongoRedelivery", mongoRetries.redeliveryPolicy(mongoBaseDelay, mongoMaxDelay));
-        registry.bind("portalHttp", new HttpProblems(mapper));
+        HttpProblems http = new HttpProblems(mapper);
+        registry.bind("portalHttp", http);
+        // the hot steps of the routes, as processors rather than bean calls
+        RouteSteps.bind(registry, json, tasks, taskKeys, taskBatches, schemas, eventTypes, events, http);
         // Runs each completed batch on the thread that split the request, so the caller learns how every batch went.
         registry.bind("portalSynchronousExecutor", new SynchronousExecutorService());
         // Readiness of SQS and MongoDB, and the fallback depth, as Camel health checks (README, "Health and metrics").

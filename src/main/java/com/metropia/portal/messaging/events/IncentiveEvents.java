@@ -64,15 +64,8 @@ public class IncentiveEvents {
     /**
      * The events of a request: a JSON array, or the array under {@code "events"} of an object that holds nothing else.
      * Any other body (a JSON string, a number, an object without {@code "events"}, ...) is refused: a caller whose body
-     * is not the documented shape must not be told "nothing stored" as if it had sent no events.
-     */
-    public JsonNode request(JsonNode body) {
-        return request(body, Integer.MAX_VALUE);
-    }
-
-    /**
-     * As {@link #request(JsonNode)}, refusing (413) a request of more than maxEvents events before any of them is
-     * checked or stored.
+     * is not the documented shape must not be told "nothing stored" as if it had sent no events. A request of more
+     * than maxEvents events is refused (413) before any of them is checked or stored.
      */
     public JsonNode request(JsonNode body, int maxEvents) {
         JsonNode events = events(body);
@@ -173,10 +166,15 @@ public class IncentiveEvents {
     }
 
     /**
-     * The outcome of this call. With an {@code Idempotency-Key} header, batch documents get ids derived from the key,
-     * the request and the batch index, so a retry stores nothing twice; a key already used for other events is refused.
+     * Gives the call its outcome, the exchange property {@link #OUTCOME}, shared by reference with every batch. With an
+     * {@code Idempotency-Key} header, batch documents get ids derived from the key, the request and the batch index,
+     * so a retry stores nothing twice; a key already used for other events is refused.
      */
-    public EventsOutcome newOutcome(Exchange exchange, String database, String collection, int batchSize)
+    public void newOutcome(Exchange exchange, String database, String collection, int batchSize) throws Exception {
+        exchange.setProperty(OUTCOME, outcome(exchange, database, collection, batchSize));
+    }
+
+    private EventsOutcome outcome(Exchange exchange, String database, String collection, int batchSize)
             throws Exception {
         List<?> events = exchange.getMessage().getBody(List.class);
         String requestId = RequestIds.stored(exchange);
@@ -350,7 +348,9 @@ public class IncentiveEvents {
         if (route == null || outcome == null) {
             return;
         }
-        for (AggregateProcessor aggregator : aggregatorsOf(route.navigate(), new ArrayList<>())) {
+        List<AggregateProcessor> aggregators = AGGREGATORS.computeIfAbsent(route,
+                r -> List.copyOf(aggregatorsOf(r.navigate(), new ArrayList<>())));
+        for (AggregateProcessor aggregator : aggregators) {
             var repository = aggregator.getAggregationRepository();
             for (String key : repository.getKeys()) {
                 Exchange group = repository.get(exchange.getContext(), key);
@@ -360,6 +360,10 @@ public class IncentiveEvents {
             }
         }
     }
+
+    /** The aggregators of each route, found once: a route's processors do not change (a reload makes a new route). */
+    private static final Map<Route, List<AggregateProcessor>> AGGREGATORS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     @SuppressWarnings("unchecked")
     private static List<AggregateProcessor> aggregatorsOf(Navigate<Processor> node, List<AggregateProcessor> found) {

@@ -182,7 +182,7 @@ final class RouteChecks {
             simple(file, scalar, false, params);
         } else if (ENDPOINTS.containsKey(key)) {
             endpoint(file, key, value, params);
-        } else if (key.equals("ref") && ("bean".equals(parentKey) || "method".equals(parentKey))
+        } else if (key.equals("ref") && ("bean".equals(parentKey) || "method".equals(parentKey) || "process".equals(parentKey))
                    && value instanceof ScalarNode ref) {
             beanRef(file, ref, ref.getValue());
         } else if (key.endsWith("Ref") && !key.equals("routeTemplateRef") && value instanceof ScalarNode ref) {

@@ -261,7 +261,7 @@ public class TaskBatches {
             refused = batch.refused;
         }
         if (outcome.sent > 0) {
-            fallback.acknowledged(context, queue, queueUrl);
+            fallback.acknowledgedFor(context, queue, queueUrl);
         }
         keep(exchange, toKeep, results, reasons, queue, queueUrl, messageGroupId, database, collection, outcome);
         List<Object> answers = new ArrayList<>(results.length);

@@ -141,11 +141,11 @@ public class TaskFallback {
 
     /** SQS took a task of the sender: the queue works, so a redriven task that fails there fails on its own. */
     public void acknowledged(Exchange exchange, String queue, String queueUrl) {
-        acknowledged(exchange.getContext(), queue, queueUrl);
+        acknowledgedFor(exchange.getContext(), queue, queueUrl);
     }
 
     /** SQS took a task for the queue (of the sender or the batch sender). */
-    public void acknowledged(CamelContext context, String queue, String queueUrl) {
+    public void acknowledgedFor(CamelContext context, String queue, String queueUrl) {
         String url = resolveQueueUrl(context, queue, queueUrl);
         if (url != null) {
             lastAcknowledged.put(url, Instant.now());
