@@ -3,6 +3,8 @@ package com.metropia.portal.messaging.config;
 import com.metropia.portal.messaging.events.EventTypeSchemas;
 import com.metropia.portal.messaging.events.IncentiveEvents;
 import com.metropia.portal.messaging.http.HttpProblems;
+import com.metropia.portal.messaging.http.RequestIds;
+import com.metropia.portal.messaging.support.Idempotency;
 import com.metropia.portal.messaging.support.JsonSchemas;
 import com.metropia.portal.messaging.support.PortalJson;
 import com.metropia.portal.messaging.tasks.PortalTasks;
@@ -43,6 +45,8 @@ final class RouteSteps {
         step(registry, "portalEventsHttpStatus", exchange -> exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE,
                 exchange.getMessage().getBody() instanceof Map<?, ?> reply
                 && reply.get("documents") instanceof Number documents && documents.intValue() > 0 ? 201 : 200));
+        step(registry, "portalKeepKeyAndRequestId", exchange -> exchange.getMessage().getHeaders().keySet()
+                .removeIf(name -> !name.equalsIgnoreCase(Idempotency.HEADER) && !name.equalsIgnoreCase(RequestIds.HEADER)));
         // both routes
         step(registry, "portalReadJson", exchange -> exchange.getMessage().setBody(json.read(exchange)));
         // tasks

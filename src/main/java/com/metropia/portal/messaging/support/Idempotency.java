@@ -21,7 +21,7 @@ import org.bson.Document;
 public final class Idempotency {
 
     /** Header of a retried request: the same key and body never store or send anything twice. */
-    static final String HEADER = "Idempotency-Key";
+    public static final String HEADER = "Idempotency-Key";
 
     private Idempotency() {
     }

@@ -136,11 +136,6 @@ public class TaskBatches {
         }
     }
 
-    /** Whether the body is a batch: a JSON array, or a List from Java (read by {@link PortalJson#read} first). */
-    public boolean isBatch(Exchange exchange) {
-        return exchange.getMessage().getBody() instanceof JsonNode node && node.isArray();
-    }
-
     /**
      * Checks every task and builds its SQS message body. The exchange's body becomes the JSON array of the message
      * bodies (what an Idempotency-Key's request is compared by). Nothing is sent when any task is wrong: 400 naming
