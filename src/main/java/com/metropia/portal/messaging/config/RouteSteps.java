@@ -30,7 +30,7 @@ import org.apache.camel.support.ExchangeHelper;
  */
 final class RouteSteps {
 
-    static final String TASK_SCHEMA = "portal-messaging/schemas/task.schema.json";
+    static final String TASK_SCHEMA = TaskBatches.TASK_SCHEMA;
     static final String EVENTS_SCHEMA = "portal-messaging/schemas/events.schema.json";
 
     private RouteSteps() {
@@ -46,7 +46,8 @@ final class RouteSteps {
                 exchange.getMessage().getBody() instanceof Map<?, ?> reply
                 && reply.get("documents") instanceof Number documents && documents.intValue() > 0 ? 201 : 200));
         step(registry, "portalKeepKeyAndRequestId", exchange -> exchange.getMessage().getHeaders().keySet()
-                .removeIf(name -> !name.equalsIgnoreCase(Idempotency.HEADER) && !name.equalsIgnoreCase(RequestIds.HEADER)));
+                .removeIf(name -> !name.equalsIgnoreCase(Idempotency.HEADER)
+                                  && !name.equalsIgnoreCase(RequestIds.HEADER)));
         // both routes
         step(registry, "portalReadJson", exchange -> exchange.getMessage().setBody(json.read(exchange)));
         // tasks

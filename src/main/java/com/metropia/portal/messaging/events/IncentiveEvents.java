@@ -11,10 +11,12 @@ import com.metropia.portal.messaging.support.LogValues;
 import com.metropia.portal.messaging.support.MongoRetries;
 import com.metropia.portal.messaging.support.PortalJson;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -363,7 +365,7 @@ public class IncentiveEvents {
 
     /** The aggregators of each route, found once: a route's processors do not change (a reload makes a new route). */
     private static final Map<Route, List<AggregateProcessor>> AGGREGATORS =
-            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+            Collections.synchronizedMap(new WeakHashMap<>());
 
     @SuppressWarnings("unchecked")
     private static List<AggregateProcessor> aggregatorsOf(Navigate<Processor> node, List<AggregateProcessor> found) {

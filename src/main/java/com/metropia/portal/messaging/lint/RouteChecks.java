@@ -47,6 +47,9 @@ import static com.metropia.portal.messaging.lint.YamlFile.text;
  */
 final class RouteChecks {
 
+    /** The steps whose {@code ref} names a bean of the registry. */
+    private static final Set<String> REF_STEPS = Set.of("bean", "method", "process");
+
     /** The largest batch the events contract allows unless this setting raises it. */
     static final String MAX_BATCH_SIZE = "portal.events.max-batch-size";
 
@@ -182,8 +185,7 @@ final class RouteChecks {
             simple(file, scalar, false, params);
         } else if (ENDPOINTS.containsKey(key)) {
             endpoint(file, key, value, params);
-        } else if (key.equals("ref") && ("bean".equals(parentKey) || "method".equals(parentKey) || "process".equals(parentKey))
-                   && value instanceof ScalarNode ref) {
+        } else if (key.equals("ref") && REF_STEPS.contains(parentKey) && value instanceof ScalarNode ref) {
             beanRef(file, ref, ref.getValue());
         } else if (key.endsWith("Ref") && !key.equals("routeTemplateRef") && value instanceof ScalarNode ref) {
             beanRef(file, ref, ref.getValue());

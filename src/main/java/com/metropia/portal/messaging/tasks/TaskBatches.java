@@ -72,7 +72,8 @@ public class TaskBatches {
     /** ... and at most 1 MiB of messages and attributes in all. */
     public static final int SQS_MAX_BATCH_BYTES = 1_048_576;
 
-    private static final String TASK_SCHEMA = "portal-messaging/schemas/task.schema.json";
+    /** The schema of one task, on the class path. */
+    public static final String TASK_SCHEMA = "portal-messaging/schemas/task.schema.json";
 
     /** What a batch did: how many entries SQS took, were kept or failed, and each SendMessageBatch call. */
     public static final class Outcome {
