@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging.config;
 
 import com.metropia.portal.messaging.events.EventTypeSchemas;
+import com.metropia.portal.messaging.events.EventsOutcome;
 import com.metropia.portal.messaging.events.IncentiveEvents;
 import com.metropia.portal.messaging.http.HttpProblems;
 import com.metropia.portal.messaging.http.RequestIds;
@@ -30,8 +31,7 @@ import org.apache.camel.support.ExchangeHelper;
  */
 final class RouteSteps {
 
-    static final String TASK_SCHEMA = TaskBatches.TASK_SCHEMA;
-    static final String EVENTS_SCHEMA = "portal-messaging/schemas/events.schema.json";
+    private static final String EVENTS_SCHEMA = "portal-messaging/schemas/events.schema.json";
 
     private RouteSteps() {
     }
@@ -44,7 +44,7 @@ final class RouteSteps {
                 exchange -> exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, batches.httpStatus(exchange)));
         step(registry, "portalEventsHttpStatus", exchange -> exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE,
                 exchange.getMessage().getBody() instanceof Map<?, ?> reply
-                && reply.get("documents") instanceof Number documents && documents.intValue() > 0 ? 201 : 200));
+                && reply.get(EventsOutcome.DOCUMENTS) instanceof Number documents && documents.intValue() > 0 ? 201 : 200));
         step(registry, "portalKeepKeyAndRequestId", exchange -> exchange.getMessage().getHeaders().keySet()
                 .removeIf(name -> !name.equalsIgnoreCase(Idempotency.HEADER)
                                   && !name.equalsIgnoreCase(RequestIds.HEADER)));
@@ -52,7 +52,7 @@ final class RouteSteps {
         step(registry, "portalReadJson", exchange -> exchange.getMessage().setBody(json.read(exchange)));
         // tasks
         step(registry, "portalReadTask", exchange -> exchange.getMessage().setBody(json.readTask(exchange)));
-        step(registry, "portalValidateTask", exchange -> schemas.validate(exchange, TASK_SCHEMA));
+        step(registry, "portalValidateTask", exchange -> schemas.validate(exchange, TaskBatches.TASK_SCHEMA));
         step(registry, "portalTaskMessageBody", exchange -> exchange.getMessage()
                 .setBody(tasks.toMessageBody(exchange.getMessage().getBody(JsonNode.class))));
         step(registry, "portalReserveTaskKey", taskKeys::reserve);

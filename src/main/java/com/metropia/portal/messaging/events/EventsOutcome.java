@@ -167,11 +167,14 @@ public class EventsOutcome {
         return failures.isEmpty();
     }
 
+    /** The field of {@link #toMap} counting the documents stored (the HTTP answer is 201 when there is one). */
+    public static final String DOCUMENTS = "documents";
+
     /** {@code {"events": N, "documents": K, "ids": [...]}} plus what was dropped or not stored, if anything. */
     public synchronized Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("events", events);
-        map.put("documents", ids.size());
+        map.put(DOCUMENTS, ids.size());
         map.put("ids", ids.stream().map(String::valueOf).toList());
         if (idsByCollection.size() > 1) {
             map.put("idsByCollection", new LinkedHashMap<>(idsByCollection));
