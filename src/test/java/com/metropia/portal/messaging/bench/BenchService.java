@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging.bench;
 
 import com.metropia.portal.messaging.PortalMessagingApplication;
+import com.metropia.portal.messaging.dev.ServiceClassArchive;
 
 import java.io.IOException;
 import java.net.URI;
@@ -35,8 +36,10 @@ final class BenchService implements AutoCloseable {
     private final Path log;
     private final long startNanos;
     private final int port;
+    private final Path home;
 
-    private BenchService(Process process, Path log, long startNanos, int port) {
+    private BenchService(Process process, Path log, long startNanos, int port, Path home) {
+        this.home = home;
         this.process = process;
         this.log = log;
         this.startNanos = startNanos;
@@ -96,8 +99,11 @@ final class BenchService implements AutoCloseable {
         env.putAll(environment);
         long startNanos = System.nanoTime();
         Process process = builder.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "bench-service-kill"));
-        return new BenchService(process, log, startNanos, port);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            process.destroyForcibly();
+            deleteHome(home);
+        }, "bench-service-kill"));
+        return new BenchService(process, log, startNanos, port, home);
     }
 
     URI uri(String path) {
@@ -194,6 +200,16 @@ final class BenchService implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(40, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        deleteHome(home);
+    }
+
+    /** The service's home folder, with whatever it wrote there. */
+    private static void deleteHome(Path home) {
+        try {
+            ServiceClassArchive.deleteTree(home);
+        } catch (IOException e) {
+            // already gone
         }
     }
 }

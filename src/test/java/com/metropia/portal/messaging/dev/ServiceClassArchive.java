@@ -168,7 +168,8 @@ public final class ServiceClassArchive {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    /** A folder and everything in it. */
+    public static void deleteTree(Path dir) throws IOException {
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         }
