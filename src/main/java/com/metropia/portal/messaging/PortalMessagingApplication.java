@@ -2,6 +2,7 @@ package com.metropia.portal.messaging;
 
 import com.metropia.portal.messaging.config.PortalConfiguration;
 import com.metropia.portal.messaging.config.PortalDefaults;
+import com.metropia.portal.messaging.support.BufferedConsole;
 import com.metropia.portal.messaging.support.LogValues;
 import java.util.Arrays;
 
@@ -57,7 +58,7 @@ public final class PortalMessagingApplication {
             RouteLint.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
-        System.exit(run(createMain(), args));
+        System.exit(BufferedConsole.around(() -> run(createMain(), args)));
     }
 
     /**

@@ -18,7 +18,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The packaged service's logging as a supervisor stops it (SIGTERM): a request that finishes during the shutdown writes
  * every one of its log lines, and so does Camel, to its last. (Log4j's own shutdown hook used to stop logging as soon
- * as the shutdown began, dropping most of them.)
+ * as the shutdown began, dropping most of them.) Its standard output is written in blocks (BufferedConsole), and a
+ * line still comes out soon when nothing else is written.
  */
 class ShutdownLogTest {
 
@@ -52,6 +53,32 @@ class ShutdownLogTest {
             assertThat(stopped.output().lines().filter(line -> line.contains(EVENT_LINE)).count())
                     .as("one INFO line per event of the request").isEqualTo(5_000);
             assertThat(stopped.output()).as("Camel's last line").contains(") shutdown in ");
+        }
+    }
+
+    @Test
+    void should_write_a_line_out_while_the_service_is_idle() throws Exception {
+        String queueUrl = emulators.createQueue("idle-log");
+        Map<String, String> environment = PortalService.emulatorEnvironment(emulators, queueUrl, "portal_idle_log");
+        environment.put("PORTAL_API_KEYS", PortalService.API_KEY);
+        int port = Integer.parseInt(environment.get("PORTAL_HTTP_PORT"));
+        try (ChildJvm service = ChildJvm.start(PortalMessagingApplication.class, environment)) {
+            service.awaitServing(port, Duration.ofSeconds(90));
+            String user = "idle-" + System.nanoTime();
+
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/api/events"))
+                    .header("X-API-Key", PortalService.API_KEY)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("[{\"userIds\":[\"" + user
+                                                              + "\"],\"eventName\":\"trip_completed\",\"eventMeta\":{}}]"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+            // Standard output is written in blocks: this line is far from filling one, and nothing else is logged;
+            // the periodic write-out (every 100 ms) brings it out.
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> service.output().contains(EVENT_LINE + user + " Name:trip_completed"));
         }
     }
 }

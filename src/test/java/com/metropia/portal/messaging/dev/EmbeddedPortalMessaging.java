@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging.dev;
 
 import com.metropia.portal.messaging.PortalMessagingApplication;
+import com.metropia.portal.messaging.support.BufferedConsole;
 import org.apache.camel.main.Main;
 
 /**
@@ -14,9 +15,12 @@ public final class EmbeddedPortalMessaging {
     }
 
     public static void main(String[] args) throws Exception {
-        Main main = PortalMessagingApplication.createMain(EmbeddedEmulatorsConfiguration.class,
-                RouteReloadConfiguration.class);
-        main.configure().setProfile("embedded");
-        System.exit(PortalMessagingApplication.run(main, args));
+        // standard output in blocks, as the packaged service writes it (BufferedConsole)
+        System.exit(BufferedConsole.around(() -> {
+            Main main = PortalMessagingApplication.createMain(EmbeddedEmulatorsConfiguration.class,
+                    RouteReloadConfiguration.class);
+            main.configure().setProfile("embedded");
+            return PortalMessagingApplication.run(main, args);
+        }));
     }
 }
