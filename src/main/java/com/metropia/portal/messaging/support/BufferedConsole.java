@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Standard output of the stand-alone service, written in blocks: log4j's console appender flushes after every line
  * (its {@code immediateFlush} is fixed to true), which made one {@code write} system call per line, one per event of
- * a request with the per-event INFO line. Here a flush only marks the buffer for the next write-out: the buffer is
- * written when it is full, every {@link #FLUSH_MILLIS} ms, when the service has stopped (every line of a normal
- * shutdown included) and when the JVM ends. A process killed with SIGKILL loses at most the last
- * {@link #FLUSH_MILLIS} ms of lines.
+ * a request with the per-event INFO line. Here a flush is ignored: the buffer is written when it is full and every
+ * {@link #FLUSH_MILLIS} ms. Once the service has stopped (every line of a normal shutdown written by then), the buffer
+ * is written out and what comes after, such as Camel's last line from its shutdown hook, is written as it comes. A
+ * process killed with SIGKILL loses at most the last {@link #FLUSH_MILLIS} ms of lines.
  */
 public final class BufferedConsole extends OutputStream {
 
@@ -29,6 +29,7 @@ public final class BufferedConsole extends OutputStream {
     private final OutputStream out;
     private final byte[] buffer;
     private int count;
+    private boolean writeThrough;
 
     BufferedConsole(OutputStream out, int size) {
         this.out = out;
@@ -65,19 +66,23 @@ public final class BufferedConsole extends OutputStream {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            console.drain();
+            console.writeThrough();
         }, "portal-console-last-lines"));
         try {
             return service.call();
         } finally {
             System.out.flush();
-            console.drain();
+            console.writeThrough();
             done.countDown();
         }
     }
 
     @Override
     public synchronized void write(int b) throws IOException {
+        if (writeThrough) {
+            out.write(b);
+            return;
+        }
         if (count == buffer.length) {
             writeOut();
         }
@@ -89,7 +94,7 @@ public final class BufferedConsole extends OutputStream {
         if (length > buffer.length - count) {
             writeOut();
         }
-        if (length >= buffer.length) {
+        if (writeThrough || length >= buffer.length) {
             out.write(bytes, offset, length);
             return;
         }
@@ -100,6 +105,12 @@ public final class BufferedConsole extends OutputStream {
     /** Ignored: the appender calls it after every line; the buffer goes out when full and every 100 ms. */
     @Override
     public void flush() {
+    }
+
+    /** From now on every write goes out as it comes, after what the buffer holds. */
+    synchronized void writeThrough() {
+        drain();
+        writeThrough = true;
     }
 
     /** Writes what the buffer holds; a failed write (standard output closed) drops it, as an unbuffered one would. */

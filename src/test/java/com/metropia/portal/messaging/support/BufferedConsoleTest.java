@@ -33,6 +33,19 @@ class BufferedConsoleTest {
     }
 
     @Test
+    void should_write_every_line_as_it_comes_once_the_service_has_stopped() throws Exception {
+        console.write("last line of the service\n".getBytes(StandardCharsets.UTF_8));
+
+        console.writeThrough();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("last line of the service\n");
+        console.write("a shutdown hook's line\n".getBytes(StandardCharsets.UTF_8));
+        console.write('!');
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .isEqualTo("last line of the service\na shutdown hook's line\n!");
+    }
+
+    @Test
     void should_write_the_buffer_out_when_the_next_line_does_not_fit_and_keep_the_order() throws Exception {
         byte[] line = "0123456789abcdefghijklmnopqrstu\n".getBytes(StandardCharsets.UTF_8); // 32 bytes
         console.write(line, 0, line.length);
