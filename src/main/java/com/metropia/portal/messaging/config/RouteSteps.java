@@ -59,6 +59,9 @@ final class RouteSteps {
         step(registry, "portalAssignTaskId", tasks::assignTaskId);
         step(registry, "portalTaskReply", exchange -> exchange.getMessage().setBody(tasks.reply(exchange)));
         step(registry, "portalTaskKeySent", taskKeys::sent);
+        // arrays of tasks
+        step(registry, "portalTaskBatchMessages", exchange -> exchange.getMessage().setBody(batches.toMessages(exchange)));
+        step(registry, "portalAssignTaskIds", batches::assignTaskIds);
         // events
         step(registry, "portalValidateEvents", exchange -> schemas.validate(exchange, EVENTS_SCHEMA));
         step(registry, "portalValidateEventTypes",

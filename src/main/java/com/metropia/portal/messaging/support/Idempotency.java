@@ -44,8 +44,7 @@ public final class Idempotency {
 
     /** The client the mongodb endpoints use: the only one in the registry, else the one the portal bound. */
     public static MongoClient mongoClient(CamelContext context) {
-        MongoClient single = context.getRegistry().findSingleByType(MongoClient.class);
-        return single != null ? single : context.getRegistry().lookupByNameAndType("portalMongoClient", MongoClient.class);
+        return RegistryClients.mongo(context);
     }
 
     /** A collection of the database, through {@link #mongoClient(CamelContext)}. */

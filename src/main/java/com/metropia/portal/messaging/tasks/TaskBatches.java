@@ -7,6 +7,7 @@ import com.metropia.portal.messaging.TaskRefusedException;
 import com.metropia.portal.messaging.events.IncentiveEvents;
 import com.metropia.portal.messaging.support.Idempotency;
 import com.metropia.portal.messaging.support.PortalJson;
+import com.metropia.portal.messaging.support.RegistryClients;
 import com.metropia.portal.messaging.support.SchemaErrors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -226,7 +227,7 @@ public class TaskBatches {
         List<String> ids = exchange.getProperty(TASK_IDS, List.class);
         String url = fallback.resolveQueueUrl(context, queue, queueUrl);
         boolean fifo = (url != null ? url : queue).endsWith(".fifo");
-        SqsClient sqs = sqsClient(context);
+        SqsClient sqs = RegistryClients.sqs(context);
         Outcome outcome = new Outcome();
         exchange.setProperty(OUTCOME, outcome);
         Object[] results = new Object[messages.size()];
@@ -540,8 +541,4 @@ public class TaskBatches {
         return exchange.getProperty(MESSAGES, List.class);
     }
 
-    private static SqsClient sqsClient(CamelContext context) {
-        SqsClient sqs = context.getRegistry().findSingleByType(SqsClient.class);
-        return sqs != null ? sqs : context.getRegistry().lookupByNameAndType("portalSqsClient", SqsClient.class);
-    }
 }

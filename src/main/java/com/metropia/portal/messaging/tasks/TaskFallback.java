@@ -4,6 +4,7 @@ import com.metropia.portal.messaging.TaskNotQueuedException;
 import com.metropia.portal.messaging.events.IncentiveEvents;
 import com.metropia.portal.messaging.http.RequestIds;
 import com.metropia.portal.messaging.support.Idempotency;
+import com.metropia.portal.messaging.support.RegistryClients;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -29,7 +30,6 @@ import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * Tasks SQS did not take during an outage: kept in a MongoDB collection ({@code portal.tasks.fallback-collection})
@@ -349,11 +349,7 @@ public class TaskFallback {
             return known;
         }
         try {
-            SqsClient sqs = context.getRegistry().findSingleByType(SqsClient.class);
-            if (sqs == null) {
-                sqs = context.getRegistry().lookupByNameAndType("portalSqsClient", SqsClient.class);
-            }
-            String url = sqs.getQueueUrl(b -> b.queueName(queue)).queueUrl();
+            String url = RegistryClients.sqs(context).getQueueUrl(b -> b.queueName(queue)).queueUrl();
             queueUrls.put(queue, url);
             return url;
         } catch (RuntimeException e) {
