@@ -540,5 +540,4 @@ public class TaskBatches {
     private static List<String> messages(Exchange exchange) {
         return exchange.getProperty(MESSAGES, List.class);
     }
-
 }
