@@ -647,7 +647,7 @@ public final class ServiceBenchmark {
 
     /** The arrays' goal: their rate as a multiple of the single-send floor, the better of its two measurements. */
     private static String singleSends(Result arrays, Floor single) {
-        double best = Math.max(single.before.itemsPerSecond(), single.after.itemsPerSecond());
+        double best = single.best().itemsPerSecond();
         return String.format(Locale.ROOT, "%.1f× the single-send floor (%,.0f tasks/s; before and after: %,.0f and %,.0f)",
                 arrays.itemsPerSecond() / best, best, single.before.itemsPerSecond(), single.after.itemsPerSecond());
     }
@@ -774,8 +774,13 @@ public final class ServiceBenchmark {
         /** Measures the floor again and adds the rows against the better of the two measurements. */
         void close() throws Exception {
             after = measuredPhase(clients, again);
-            Result best = after.itemsPerSecond() > before.itemsPerSecond() ? after : before;
+            Result best = best();
             rows.forEach(row -> row.accept(best));
+        }
+
+        /** The better of the two measurements, once both are made. */
+        Result best() {
+            return after.itemsPerSecond() > before.itemsPerSecond() ? after : before;
         }
 
         String note() {
