@@ -1,5 +1,7 @@
 package com.metropia.portal.messaging.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,9 +24,17 @@ final class LoadPhase {
         int call() throws Exception;
     }
 
-    /** What a phase measured; latencies in milliseconds. */
+    /**
+     * What a phase measured; latencies in milliseconds; {@code clientCpuMicros}, the CPU the client threads used per
+     * call (all of the load client's work when it works on the calling thread, as {@link LeanHttpClient} does).
+     */
     record Result(double itemsPerSecond, long calls, double p50, double p99, long errors, String firstError,
-                  double seconds) {
+                  double seconds, double clientCpuMicros) {
+
+        Result(double itemsPerSecond, long calls, double p50, double p99, long errors, String firstError,
+               double seconds) {
+            this(itemsPerSecond, calls, p50, p99, errors, firstError, seconds, Double.NaN);
+        }
 
         static Result notRun(String why) {
             return new Result(Double.NaN, 0, Double.NaN, Double.NaN, 0, why, 0);
@@ -62,6 +72,8 @@ final class LoadPhase {
             throws InterruptedException {
         AtomicLong items = new AtomicLong();
         AtomicLong errors = new AtomicLong();
+        AtomicLong cpuNanos = new AtomicLong();
+        ThreadMXBean threadCpu = ManagementFactory.getThreadMXBean();
         AtomicReference<String> firstError = new AtomicReference<>();
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         long start = System.nanoTime();
@@ -70,6 +82,7 @@ final class LoadPhase {
         for (int t = 0; t < threads; t++) {
             running.add(pool.submit(() -> {
                 List<Long> mine = new ArrayList<>();
+                long cpuAtStart = threadCpu.getCurrentThreadCpuTime();
                 while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
                     long before = System.nanoTime();
                     try {
@@ -82,6 +95,7 @@ final class LoadPhase {
                         firstError.compareAndSet(null, String.valueOf(e.getMessage() == null ? e : e.getMessage()));
                     }
                 }
+                cpuNanos.addAndGet(threadCpu.getCurrentThreadCpuTime() - cpuAtStart);
                 latencies.addAll(mine);
                 return null;
             }));
@@ -96,8 +110,9 @@ final class LoadPhase {
         double elapsed = (System.nanoTime() - start) / 1e9;
         List<Long> sorted = new ArrayList<>(latencies);
         Collections.sort(sorted);
+        long calls = sorted.size() + errors.get();
         return new Result(items.get() / elapsed, sorted.size(), percentile(sorted, 0.50), percentile(sorted, 0.99),
-                errors.get(), firstError.get(), elapsed);
+                errors.get(), firstError.get(), elapsed, calls == 0 ? Double.NaN : cpuNanos.get() / 1e3 / calls);
     }
 
     private static double percentile(List<Long> sorted, double fraction) {

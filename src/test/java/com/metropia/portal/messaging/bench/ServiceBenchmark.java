@@ -60,6 +60,8 @@ public final class ServiceBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HOST = "127.0.0.1";
     private static final String API_KEY = "benchmark-key";
+    private static final Map<String, String> PLAIN_HEADERS =
+            Map.of("X-API-Key", API_KEY, "Content-Type", "application/json");
     private static final String QUEUE = "benchmark";
     private static final String SERVICE_DATABASE = "benchmark";
     private static final String FLOOR_DATABASE = "benchmark_floor";
@@ -129,6 +131,8 @@ public final class ServiceBenchmark {
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
+    /** The clients of every measured phase (the JDK's client above only probes and sends the one large request). */
+    private final LeanHttpClient load;
     private final List<Row> rows = new ArrayList<>();
     private final List<String> remarks = new ArrayList<>();
     private String header = "portal-messaging benchmark";
@@ -147,6 +151,7 @@ public final class ServiceBenchmark {
         this.emulators = emulators;
         this.queueUrl = queueUrl;
         this.mongo = mongo;
+        this.load = new LeanHttpClient(settings.requestTimeout());
     }
 
     public static void main(String[] args) throws Exception {
@@ -177,6 +182,7 @@ public final class ServiceBenchmark {
                 System.out.printf("%nThe benchmark broke off: %s%n", e);
                 status = 1;
             } finally {
+                benchmark.load.close();
                 if (benchmark.bestSqs != null) {
                     benchmark.bestSqs.close();
                 }
@@ -521,7 +527,7 @@ public final class ServiceBenchmark {
         System.out.printf("  %s: %s %s%n", scenario, rate(reference), unit);
         floor.rows.add(best -> rows.add(new Row(scenario, rate(reference) + " " + unit, rate(best) + " " + unit,
                 ratio(reference.itemsPerSecond(), best.itemsPerSecond()), latency(reference), latency(best), "", "",
-                (notes + "; " + floor.note() + errors(reference)).replaceFirst("^; ", ""))));
+                (notes + "; " + floor.note() + clientCpu(reference) + errors(reference)).replaceFirst("^; ", ""))));
         floor.close();
     }
 
@@ -739,7 +745,8 @@ public final class ServiceBenchmark {
         System.out.printf("  %s: %s %s%n", scenario, rate(result), unit);
         floor.rows.add(best -> rows.add(new Row(scenario, rate(result) + " " + unit, rate(best) + " " + unit,
                 ratio(result.itemsPerSecond(), best.itemsPerSecond()), latency(result), latency(best), cpu, rss,
-                (notes.apply(result) + "; " + floor.note() + errors(result)).replaceFirst("^; ", ""))));
+                (notes.apply(result) + "; " + floor.note() + clientCpu(result) + errors(result))
+                        .replaceFirst("^; ", ""))));
         return result;
     }
 
@@ -826,11 +833,15 @@ public final class ServiceBenchmark {
         return builder;
     }
 
-    /** 1 for a 2xx answer; anything else is thrown, with what the answer said. */
+    /** 1 for a 2xx answer; anything else is thrown, with what the answer said. Sent by the lean load client. */
     private int post(URI uri, byte[] body, Boolean key) throws Exception {
-        HttpResponse<String> response = http.send(request(uri, body, key).build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() / 100 != 2 || response.statusCode() == 207) {
-            throw new IllegalStateException(response.statusCode() + " " + shorten(response.body()));
+        Map<String, String> headers = Boolean.TRUE.equals(key)
+                ? Map.of("X-API-Key", API_KEY, "Content-Type", "application/json",
+                         "Idempotency-Key", UUID.randomUUID().toString())
+                : PLAIN_HEADERS;
+        LeanHttpClient.Answer answer = load.post(uri, headers, body);
+        if (answer.status() / 100 != 2 || answer.status() == 207) {
+            throw new IllegalStateException(answer.status() + " " + shorten(answer.body()));
         }
         return 1;
     }
@@ -902,6 +913,12 @@ public final class ServiceBenchmark {
 
     private static String ms(double millis) {
         return String.format(Locale.ROOT, "%.2f ms", millis);
+    }
+
+    /** The load client's own CPU a request (it shares the 2 cores with the service and the emulators). */
+    private static String clientCpu(Result result) {
+        return Double.isNaN(result.clientCpuMicros()) ? ""
+                : String.format(Locale.ROOT, "; load client: %.0f µs CPU a request", result.clientCpuMicros());
     }
 
     private static String errors(Result result) {
