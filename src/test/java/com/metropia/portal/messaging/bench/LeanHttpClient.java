@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * The benchmark's load client: HTTP/1.1 POSTs over plain sockets kept alive, one request at a time on each, written
  * in one piece and read on the calling thread (as wrk and other load generators do). The client shares the machine's
  * 2 cores with the service and the emulators, and the floors have no HTTP client at all: the JDK's {@code HttpClient}
- * spent 170–350 µs of CPU a request on them (its selector thread and executor hand-offs), this one 15–25 µs.
+ * spent 170–350 µs of CPU a request on them (its selector thread and executor hand-offs), this one 14–23 µs.
  * <p>
  * Connections are pooled (one per client thread in use at a time) and closed when an answer says
  * {@code Connection: close}, after a failure, or when they have been idle longer than a service keeps them.

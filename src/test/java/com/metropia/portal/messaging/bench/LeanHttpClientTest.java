@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The benchmark's load client against a Vert.x server: the request arrives whole with its headers, answers of every
- * framing are read (length, chunked, closed after), and a connection is kept and used again unless the server closes it.
+ * The benchmark's load client against a Vert.x server: the request arrives whole with its headers, answers with a
+ * length, chunked and with {@code Connection: close} are read whole, and a connection is kept and used again unless
+ * the server closes it.
  */
 class LeanHttpClientTest {
 
