@@ -562,7 +562,7 @@ public final class ServiceBenchmark {
         jvm.addAll(extraJvmOptions);
         BenchService service = BenchService.start(jar, moreClasses, log, jvm, env, port);
         try {
-            double startup = service.awaitFirstSuccess(http, request(service.uri("/api/tasks"), task, null)
+            double startup = service.awaitFirstSuccess(http, request(service.uri("/api/tasks"), task)
                     .timeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(90));
             addRow(new Row("start-up, `java -jar` → first 202 of `POST /api/tasks`, " + name
                              + (settings.serviceJvmOptions().isEmpty() ? ""
@@ -634,7 +634,7 @@ public final class ServiceBenchmark {
                     16, () -> post(uri, task, key), "floor: SendMessage, " + bestSqsName);
         }
         floor.close();
-        HttpResponse<String> probe = http.send(request(uri, tasks10, null).build(),
+        HttpResponse<String> probe = http.send(request(uri, tasks10).build(),
                 HttpResponse.BodyHandlers.ofString());
         Floor batchFloor = tasksBatchFloor();
         for (boolean key : new boolean[] {false, true}) {
@@ -694,7 +694,7 @@ public final class ServiceBenchmark {
                 settings.largeEvents(), body.length / 1e6, heap);
         String failure;
         try {
-            HttpResponse<String> response = http.send(request(service.uri("/api/events"), body, null)
+            HttpResponse<String> response = http.send(request(service.uri("/api/events"), body)
                     .timeout(settings.requestTimeout().multipliedBy(3)).build(), HttpResponse.BodyHandlers.ofString());
             failure = response.statusCode() / 100 == 2 ? null : response.statusCode() + " " + shorten(response.body());
         } catch (IOException e) {
@@ -821,24 +821,22 @@ public final class ServiceBenchmark {
         System.gc();
     }
 
-    private HttpRequest.Builder request(URI uri, byte[] body, Boolean key) {
+    /** A request of the JDK's client, for the probes and the one large request (no Idempotency-Key). */
+    private HttpRequest.Builder request(URI uri, byte[] body) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
                 .timeout(settings.requestTimeout())
-                .header("X-API-Key", API_KEY)
-                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (Boolean.TRUE.equals(key)) {
-            builder.header("Idempotency-Key", UUID.randomUUID().toString());
-        }
+        PLAIN_HEADERS.forEach(builder::header);
         return builder;
     }
 
     /** 1 for a 2xx answer; anything else is thrown, with what the answer said. Sent by the lean load client. */
     private int post(URI uri, byte[] body, Boolean key) throws Exception {
-        Map<String, String> headers = Boolean.TRUE.equals(key)
-                ? Map.of("X-API-Key", API_KEY, "Content-Type", "application/json",
-                         "Idempotency-Key", UUID.randomUUID().toString())
-                : PLAIN_HEADERS;
+        Map<String, String> headers = PLAIN_HEADERS;
+        if (Boolean.TRUE.equals(key)) {
+            headers = new java.util.HashMap<>(PLAIN_HEADERS);
+            headers.put("Idempotency-Key", UUID.randomUUID().toString());
+        }
         LeanHttpClient.Answer answer = load.post(uri, headers, body);
         if (answer.status() / 100 != 2 || answer.status() == 207) {
             throw new IllegalStateException(answer.status() + " " + shorten(answer.body()));
