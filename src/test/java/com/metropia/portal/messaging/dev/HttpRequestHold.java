@@ -68,17 +68,19 @@ final class HttpRequestHold {
 
     /**
      * Ahead of every route of the server, once, as soon as the server is up: a request it did not see go by could be
-     * on its way to a route when a reload starts.
+     * on its way to a route when a reload starts. Until the server's router is there, nothing is installed and a later
+     * call tries again.
      */
     void install() {
         synchronized (lock) {
             if (installed) {
                 return;
             }
-            installed = true;
-        }
-        for (VertxPlatformHttpRouter router : context.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
-            router.route().order(Integer.MIN_VALUE).handler(this::handle);
+            Set<VertxPlatformHttpRouter> routers = context.getRegistry().findByType(VertxPlatformHttpRouter.class);
+            for (VertxPlatformHttpRouter router : routers) {
+                router.route().order(Integer.MIN_VALUE).handler(this::handle);
+            }
+            installed = !routers.isEmpty();
         }
     }
 

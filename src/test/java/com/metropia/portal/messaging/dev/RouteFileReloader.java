@@ -29,6 +29,7 @@ import org.apache.camel.Processor;
 import org.apache.camel.Route;
 import org.apache.camel.RouteConfigurationsBuilder;
 import org.apache.camel.RoutesBuilder;
+import org.apache.camel.StartupListener;
 import org.apache.camel.model.ModelCamelContext;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteTemplateDefinition;
@@ -77,11 +78,22 @@ public class RouteFileReloader extends ServiceSupport {
         for (Path file : RouteLint.routeFiles(directory)) {
             lastGood.put(file.toAbsolutePath(), Files.readString(file));
         }
-        if (context.isStarted()) {
-            requests.install();
-        } else {
-            context.addStartupListener((started, alreadyStarted) -> requests.install());
-        }
+        // As early as the server's router is there, before any request: a request let through before the hold was
+        // installed is not waited for by the first reload, which would then stop the routes under it. A startup
+        // listener's onCamelContextStarted is not called for a context already starting, as this one is when the
+        // configuration adds the reloader: onCamelContextFullyStarted is.
+        requests.install();
+        context.addStartupListener(new StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext started, boolean alreadyStarted) {
+                requests.install();
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                requests.install();
+            }
+        });
         watcher = FileSystems.getDefault().newWatchService();
         directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
         eventTypes = context.getRegistry().lookupByNameAndType("portalEventTypes", EventTypeSchemas.class);
@@ -188,6 +200,7 @@ public class RouteFileReloader extends ServiceSupport {
                 remove(ids, deadline);
                 try {
                     add(builders);
+                    restartCallers(ids, deadline);
                     lastGood.put(file, text);
                     LOG.info("Reloaded {} (lint {} ms, then requests held {} ms)", file.getFileName(),
                             (linted - saved) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
@@ -196,6 +209,7 @@ public class RouteFileReloader extends ServiceSupport {
                     if (previous != null) {
                         remove(ids, deadline);
                         add(parse(file, previous));
+                        restartCallers(ids, deadline);
                         LOG.warn("{}: the previous version is running again", file.getFileName());
                     }
                 }
@@ -266,6 +280,40 @@ public class RouteFileReloader extends ServiceSupport {
             }
         }
         return found;
+    }
+
+    /**
+     * Restarts the routes of other files that send to a route just swapped in (such as {@code http-events}, which sends
+     * to {@code direct:events}), so that they send with new producers. Camel 4.17's direct producer notices a new
+     * consumer in two steps, the component's change counter first and the consumer next: a request that comes through
+     * the same producer between the two, as the requests let through together after a swap do, is handed the consumer
+     * of the removed route and runs on its stopped processors ("SendProcessor has not been started"). A new producer
+     * has no consumer cached, so each request looks it up. Each caller stops taking exchanges and finishes those in
+     * flight first, as in {@link #remove}; HTTP requests are still held.
+     */
+    private void restartCallers(Set<String> ids, long deadline) throws Exception {
+        Set<String> swapped = new HashSet<>();
+        for (String id : ids) {
+            Route route = context.getRoute(id);
+            if (route != null) {
+                swapped.add(route.getEndpoint().getEndpointKey());
+            }
+        }
+        List<Route> callers = callersFirst(context.getRoutes().stream()
+                .filter(route -> !ids.contains(route.getRouteId()))
+                .filter(route -> endpointsSentTo(route.navigate(), new HashSet<>()).stream()
+                        .anyMatch(swapped::contains))
+                .toList());
+        for (Route caller : callers) {
+            ServiceHelper.stopService(caller.getConsumer());
+            while (context.getInflightRepository().size(caller.getRouteId()) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+        for (Route caller : callers) {
+            context.getRouteController().stopRoute(caller.getRouteId(), 1, TimeUnit.SECONDS);
+            context.getRouteController().startRoute(caller.getRouteId());
+        }
     }
 
     /** The ids of the routes, templated routes, templates and route configurations a YAML file defines. */
