@@ -9,6 +9,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -76,6 +85,7 @@ class TaskBatchTest extends PortalTestSupport {
     @BeforeEach
     void resetCount() {
         BATCH_CALLS.set(0);
+        BATCH_ENTRIES.clear();
     }
 
     @AfterEach
@@ -289,15 +299,27 @@ class TaskBatchTest extends PortalTestSupport {
 
     /** The SendMessageBatch calls of the service, made with this client as a host application's own. */
     static final AtomicInteger BATCH_CALLS = new AtomicInteger();
+    /** The entries of each SendMessageBatch call, as the service made them (bodies, in order). */
+    static final List<List<String>> BATCH_ENTRIES = new CopyOnWriteArrayList<>();
+    /** The bodies SQS already failed once on its side (sqs_side_fault_once). */
+    private static final Set<String> FAULTED_ONCE = ConcurrentHashMap.newKeySet();
+    /** The ids of the entries of a call that SQS is made to fail on its side. */
+    private static final ExecutionAttribute<Set<String>> FAULTED = new ExecutionAttribute<>("test.faulted-entries");
 
     /**
      * The service's SQS client, as a host application binds its own: counts SendMessageBatch calls, and makes the
      * message of a task whose action is refuse_me larger than SQS takes, so that SQS refuses that entry alone.
+     * <p>
+     * It also plays SQS failing an entry on its own side, which ElasticMQ never does: an entry whose task holds
+     * sqs_side_fault_once (the first time it is sent) or sqs_side_fault_always is left out of the call and answered as
+     * a failed entry with SenderFault=false, code InternalError, as SQS answers when it could not store a message
+     * (a call whose every entry fails so goes to another queue, as SQS takes no empty batch).
      */
     public static class CountingSqsClient implements CamelConfiguration {
         @Override
         public void configure(CamelContext context) {
             PropertiesComponent properties = context.getPropertiesComponent();
+            String faultSink = SharedEmulators.get().createQueue("batch-fault-sink");
             context.getRegistry().bind("testSqsClient", EmbeddedEmulators.sqsClientBuilder(
                     properties.resolveProperty("portal.sqs.endpoint").orElseThrow())
                     .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
@@ -307,10 +329,42 @@ class TaskBatchTest extends PortalTestSupport {
                                 return request.request();
                             }
                             BATCH_CALLS.incrementAndGet();
-                            return batch.toBuilder().entries(batch.entries().stream()
-                                    .map(entry -> entry.messageBody().contains("refuse_me")
-                                            ? entry.toBuilder().messageBody("z".repeat(1_048_577)).build() : entry)
-                                    .toList()).build();
+                            BATCH_ENTRIES.add(batch.entries().stream()
+                                    .map(SendMessageBatchRequestEntry::messageBody).toList());
+                            Set<String> faulted = new HashSet<>();
+                            List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+                            for (SendMessageBatchRequestEntry entry : batch.entries()) {
+                                String body = entry.messageBody();
+                                if (body.contains("sqs_side_fault_always")
+                                    || body.contains("sqs_side_fault_once") && FAULTED_ONCE.add(body)) {
+                                    faulted.add(entry.id());
+                                } else {
+                                    entries.add(body.contains("refuse_me")
+                                            ? entry.toBuilder().messageBody("z".repeat(1_048_577)).build() : entry);
+                                }
+                            }
+                            if (faulted.isEmpty()) {
+                                return batch.toBuilder().entries(entries).build();
+                            }
+                            attributes.putAttribute(FAULTED, faulted);
+                            return entries.isEmpty() ? batch.toBuilder().queueUrl(faultSink).build()
+                                    : batch.toBuilder().entries(entries).build();
+                        }
+
+                        @Override
+                        public SdkResponse modifyResponse(Context.ModifyResponse response,
+                                                          ExecutionAttributes attributes) {
+                            Set<String> faulted = attributes.getAttribute(FAULTED);
+                            if (faulted == null || !(response.response() instanceof SendMessageBatchResponse sent)) {
+                                return response.response();
+                            }
+                            List<BatchResultErrorEntry> failed = new ArrayList<>(sent.failed());
+                            faulted.forEach(id -> failed.add(BatchResultErrorEntry.builder().id(id).senderFault(false)
+                                    .code("InternalError").message("the test's SQS failed this entry").build()));
+                            return sent.toBuilder().failed(failed)
+                                    .successful(sent.successful().stream()
+                                            .filter(entry -> !faulted.contains(entry.id())).toList())
+                                    .build();
                         }
                     }))
                     .build());
