@@ -75,6 +75,8 @@ class IdempotencyTest extends PortalTestSupport {
         assertThat(other.statusCode()).isEqualTo(409);
         assertThat(other.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(json(other).get("detail").asText()).contains("Idempotency-Key");
+        assertThat(json(other).get("conflict").asText()).isEqualTo("key-reused");
+        assertThat(other.headers().firstValue("Retry-After")).as("a retry cannot help").isEmpty();
         assertThat(sendEvent().countDocuments()).isEqualTo(1);
     }
 
@@ -126,7 +128,41 @@ class IdempotencyTest extends PortalTestSupport {
         HttpResponse<String> other = postWithKey("/api/tasks", "task-key-2", "{\"action\":\"b\",\"data\":{}}");
 
         assertThat(other.statusCode()).isEqualTo(409);
+        assertThat(json(other).get("conflict").asText()).isEqualTo("key-reused");
+        assertThat(other.headers().firstValue("Retry-After")).as("a retry cannot help").isEmpty();
         assertThat(receiveAll(2, Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    /**
+     * A key whose task another request is still sending (its record reserved, no answer in it yet, as another instance
+     * leaves it while SQS answers): 409 in-progress with Retry-After, nothing sent; once the record has the answer,
+     * the same request gets it.
+     */
+    @Test
+    void should_answer_409_in_progress_with_retry_after_while_the_key_s_task_is_being_sent() throws Exception {
+        String task = "{\"action\":\"a\",\"data\":{\"n\":5}}";
+        HttpResponse<String> first = postWithKey("/api/tasks", "task-key-5", task);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+        assertThat(receiveAll(1)).hasSize(1);
+        var keys = mongo.getDatabase(database).getCollection("send_task_keys");
+        Document record = keys.find().sort(new Document("created_at", -1)).first();
+        assertThat(record.getString("messageId")).isEqualTo(json(first).get("messageId").asText());
+        // as it was while the first request was being sent
+        keys.updateOne(new Document("_id", record.get("_id")), new Document("$unset",
+                new Document("messageId", "").append("md5OfBody", "")).append("$set",
+                new Document("created_at", new java.util.Date())));
+
+        HttpResponse<String> again = postWithKey("/api/tasks", "task-key-5", task);
+
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+        assertThat(json(again).get("conflict").asText()).isEqualTo("in-progress");
+        assertThat(again.headers().firstValue("Retry-After")).hasValue("5");
+        assertThat(receiveAll(1, Duration.ofSeconds(2))).as("nothing sent").isEmpty();
+
+        keys.replaceOne(new Document("_id", record.get("_id")), record);
+        HttpResponse<String> later = postWithKey("/api/tasks", "task-key-5", task);
+        assertThat(later.statusCode()).as(later.body()).isEqualTo(202);
+        assertThat(json(later).get("messageId").asText()).isEqualTo(json(first).get("messageId").asText());
     }
 
     @Test

@@ -3,6 +3,7 @@ package com.metropia.portal.messaging.events;
 import com.metropia.portal.messaging.EventsNotStoredException;
 import com.metropia.portal.messaging.EventsPendingException;
 import com.metropia.portal.messaging.IdempotencyConflictException;
+import com.metropia.portal.messaging.IdempotencyConflictException.Conflict;
 import com.metropia.portal.messaging.InvalidRequestException;
 import com.metropia.portal.messaging.PayloadTooLargeException;
 import com.metropia.portal.messaging.http.RequestIds;
@@ -200,7 +201,7 @@ public class IncentiveEvents {
                 .find(Filters.regex("_id", "^" + prefix)).projection(Projections.include("_id")).first();
         if (earlier != null && !String.valueOf(earlier.get("_id")).startsWith(idPrefix)) {
             throw new IdempotencyConflictException("The Idempotency-Key was already used for other events: send these"
-                                                   + " with a new key");
+                                                   + " with a new key", Conflict.KEY_REUSED);
         }
         return new EventsOutcome(events.size(), idPrefix, database);
     }

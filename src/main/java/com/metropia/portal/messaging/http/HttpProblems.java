@@ -2,6 +2,7 @@ package com.metropia.portal.messaging.http;
 
 import com.metropia.portal.messaging.EventsNotStoredException;
 import com.metropia.portal.messaging.EventsPendingException;
+import com.metropia.portal.messaging.IdempotencyConflictException;
 import com.metropia.portal.messaging.InvalidRequestException;
 import com.metropia.portal.messaging.TaskNotQueuedException;
 import com.metropia.portal.messaging.TaskRefusedException;
@@ -125,6 +126,9 @@ public class HttpProblems {
         if (error instanceof EventsPendingException pending) {
             problem.putAll(pending.getOutcome().toMap());
         }
+        if (error instanceof IdempotencyConflictException conflict) {
+            problem.put("conflict", conflict.getConflict().value());
+        }
         log(requestId, status, error);
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
@@ -133,7 +137,8 @@ public class HttpProblems {
         if (status == 405) {
             exchange.getMessage().setHeader("Allow", "POST");
         }
-        if (status == 503) {
+        if (status == 503 || error instanceof IdempotencyConflictException conflict
+                              && conflict.getConflict() == IdempotencyConflictException.Conflict.IN_PROGRESS) {
             exchange.getMessage().setHeader("Retry-After", exchange.getContext()
                     .resolvePropertyPlaceholders("{{portal.http.retry-after-seconds}}"));
         }
@@ -207,7 +212,8 @@ public class HttpProblems {
         if (status >= 500 && status != 503) {
             return "Internal error. Nothing is known to be stored";
         }
-        if (status == 503) {
+        if (status == 503 || error instanceof IdempotencyConflictException conflict
+                              && conflict.getConflict() == IdempotencyConflictException.Conflict.IN_PROGRESS) {
             return "Nothing was done: a service behind the API did not answer; retry";
         }
         return error.getMessage();

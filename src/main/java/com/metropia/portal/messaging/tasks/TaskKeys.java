@@ -1,6 +1,7 @@
 package com.metropia.portal.messaging.tasks;
 
 import com.metropia.portal.messaging.IdempotencyConflictException;
+import com.metropia.portal.messaging.IdempotencyConflictException.Conflict;
 import com.metropia.portal.messaging.support.Idempotency;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -146,14 +147,14 @@ public class TaskKeys {
                 Updates.set(CREATED_AT, now)).getModifiedCount() == 0) {
             exchange.removeProperty(KEY);
             throw new IdempotencyConflictException("A task with this Idempotency-Key is being sent: retry in a few"
-                                                   + " seconds");
+                                                   + " seconds", Conflict.IN_PROGRESS);
         }
     }
 
     private static IdempotencyConflictException conflict(Exchange exchange) {
         exchange.removeProperty(KEY);
         return new IdempotencyConflictException("The Idempotency-Key was already used for another task: send this"
-                                                + " one with a new key");
+                                                + " one with a new key", Conflict.KEY_REUSED);
     }
 
     /**
