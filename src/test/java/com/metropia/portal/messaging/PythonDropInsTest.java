@@ -206,7 +206,7 @@ class PythonDropInsTest {
             call = CompletableFuture.supplyAsync(() -> python(serviceUrl(), PortalService.API_KEY, """
                     out(call(lambda: pm.send_sqs_task('dropin_test', {'run': '%s'}, timeout=5)))
                     """.formatted(run)));
-            // the first try waits at SQS; a later one was answered (409, being sent) meanwhile
+            // the first try waits at SQS; a later one was answered (409 in-progress) meanwhile
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> managed.getManagedRoute("http-tasks").getExchangesTotal() > answeredBefore
                                  && service.context().getInflightRepository().size("task-to-sqs") == 1);
