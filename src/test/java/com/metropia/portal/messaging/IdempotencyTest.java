@@ -134,6 +134,28 @@ class IdempotencyTest extends PortalTestSupport {
     }
 
     /**
+     * A key the request cannot be kept to is refused, not ignored (the caller believes its retries safe): an empty one,
+     * and the header sent twice with different keys. Nothing is sent or stored.
+     */
+    @Test
+    void should_answer_400_to_an_empty_key_or_two_keys_and_send_or_store_nothing() throws Exception {
+        long stored = sendEvent().countDocuments();
+        for (String path : List.of("/api/tasks", "/api/events")) {
+            String body = path.endsWith("tasks") ? "{\"action\":\"a\",\"data\":{\"n\":6}}" : events(2, "keys");
+            HttpResponse<String> empty = send(service.jsonPost(path, body).header("Idempotency-Key", ""));
+            assertThat(empty.statusCode()).as(path + " " + empty.body()).isEqualTo(400);
+            assertThat(json(empty).get("detail").asText()).contains("Idempotency-Key header is empty");
+
+            HttpResponse<String> twice = send(service.jsonPost(path, body)
+                    .header("Idempotency-Key", "key-6a").header("Idempotency-Key", "key-6b"));
+            assertThat(twice.statusCode()).as(path + " " + twice.body()).isEqualTo(400);
+            assertThat(json(twice).get("detail").asText()).contains("came 2 times");
+        }
+        assertThat(receiveAll(1, Duration.ofSeconds(2))).as("no task sent").isEmpty();
+        assertThat(sendEvent().countDocuments()).as("no events stored").isEqualTo(stored);
+    }
+
+    /**
      * A key whose task another request is still sending (its record reserved, no answer in it yet, as another instance
      * leaves it while SQS answers): 409 in-progress with Retry-After, nothing sent; once the record has the answer,
      * the same request gets it.

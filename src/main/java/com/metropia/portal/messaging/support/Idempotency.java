@@ -4,6 +4,7 @@ import com.metropia.portal.messaging.InvalidRequestException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HexFormat;
 
 import com.mongodb.ErrorCategory;
@@ -26,11 +27,27 @@ public final class Idempotency {
     private Idempotency() {
     }
 
-    /** The request's key, or null when it has none; a key over 255 characters is refused. */
+    /**
+     * The request's key, or null when it has none. A key the request cannot be kept to is refused (400) rather than
+     * ignored, as the caller believes its retries safe: an empty one, one over 255 characters, and the header more
+     * than once (the HTTP server makes a list of the values; which one would the retry send?).
+     */
     public static String keyOf(Exchange exchange) {
-        String key = exchange.getMessage().getHeader(HEADER, String.class);
-        if (key == null || key.isBlank()) {
+        Object header = exchange.getMessage().getHeader(HEADER);
+        if (header instanceof Collection<?> values) {
+            if (values.size() > 1) {
+                throw new InvalidRequestException("The Idempotency-Key header came " + values.size()
+                                                  + " times: send one key");
+            }
+            header = values.isEmpty() ? null : values.iterator().next();
+        }
+        if (header == null) {
             return null;
+        }
+        String key = exchange.getContext().getTypeConverter().convertTo(String.class, exchange, header);
+        if (key == null || key.isBlank()) {
+            throw new InvalidRequestException("The Idempotency-Key header is empty: send a key (up to 255"
+                                              + " characters), or no header for a request without one");
         }
         if (key.length() > 255) {
             throw new InvalidRequestException("The Idempotency-Key is longer than 255 characters");
