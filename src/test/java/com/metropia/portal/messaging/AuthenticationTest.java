@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -65,6 +66,25 @@ class AuthenticationTest extends PortalTestSupport {
 
         assertUnauthorized(response, "not valid");
         assertThat(receiveAll(1, Duration.ofSeconds(1))).isEmpty();
+    }
+
+    /** A wrong key beside a valid one is refused whatever their order, not one of them taken. */
+    @Test
+    void should_answer_401_and_queue_nothing_when_a_key_of_the_request_is_wrong_beside_a_valid_one() throws Exception {
+        String good = "Bearer " + PortalService.API_KEY;
+        List<HttpResponse<String>> responses = List.of(
+                send(post("/api/tasks", TASK).header("Authorization", good).header("Authorization", "Bearer wrong")),
+                send(post("/api/tasks", TASK).header("Authorization", "Bearer wrong").header("Authorization", good)),
+                send(post("/api/tasks", TASK).header("Authorization", good).header("X-API-Key", "wrong")),
+                send(post("/api/tasks", TASK).header("X-API-Key", "wrong").header("X-API-Key", PortalService.API_KEY)));
+
+        assertThat(responses).allSatisfy(response -> assertUnauthorized(response, "not valid"));
+        assertThat(receiveAll(1, Duration.ofSeconds(1))).isEmpty();
+
+        HttpResponse<String> same = send(post("/api/tasks", TASK).header("Authorization", good)
+                .header("X-API-Key", OTHER_KEY));
+        assertThat(same.statusCode()).as("two valid keys: " + same.body()).isEqualTo(202);
+        assertThat(receiveAll(1)).hasSize(1);
     }
 
     @Test

@@ -2,6 +2,7 @@ package com.metropia.portal.messaging.http;
 
 import com.metropia.portal.messaging.InvalidConfigurationException;
 import com.metropia.portal.messaging.config.PortalConfiguration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -130,17 +131,34 @@ public class ApiKeyAuthentication implements CamelContextAware, StartupListener 
             routing.next();
             return;
         }
-        String bearer = bearer(routing.request().getHeader("Authorization"));
-        String apiKey = routing.request().getHeader("X-API-Key");
-        if (bearer == null && apiKey == null) {
+        // Every key the request presents must be one of the keys: a valid key beside a wrong one (two Authorization
+        // headers, or both headers) is refused, whatever their order, rather than one of them taken.
+        List<String> presented = new ArrayList<>();
+        for (String authorization : routing.request().headers().getAll("Authorization")) {
+            String bearer = bearer(authorization);
+            if (bearer != null) {
+                presented.add(bearer);
+            }
+        }
+        presented.addAll(routing.request().headers().getAll("X-API-Key"));
+        if (presented.isEmpty()) {
             routing.response().putHeader("WWW-Authenticate", CHALLENGE);
             VertxErrorPages.answer(routing, mapper, 401,
                     "No API key: send one as Authorization: Bearer <key> or X-API-Key: <key>. Nothing was done");
-        } else if (keys.accepts(bearer) | keys.accepts(apiKey)) {
+            return;
+        }
+        boolean allValid = true;
+        for (String key : presented) {
+            // every key compared, so that the time taken does not tell which one was wrong
+            allValid &= keys.accepts(key);
+        }
+        if (allValid) {
             routing.next();
         } else {
             routing.response().putHeader("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\"");
-            VertxErrorPages.answer(routing, mapper, 401, "The API key is not valid. Nothing was done");
+            VertxErrorPages.answer(routing, mapper, 401, presented.size() == 1
+                    ? "The API key is not valid. Nothing was done"
+                    : "An API key of the request is not valid (every key a request sends must be). Nothing was done");
         }
     }
 
