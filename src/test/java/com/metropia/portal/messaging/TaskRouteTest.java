@@ -54,8 +54,9 @@ class TaskRouteTest extends PortalTestSupport {
     void should_not_turn_any_http_header_into_an_sqs_message_attribute() throws Exception {
         HttpResponse<String> response = send(service.request("/api/tasks")
                 .header("Content-Type", "application/json")
-                .header("Authorization", "Bearer caller-secret")
-                .header("X-Api-Key", "another-secret")
+                // the caller's credentials, sent in both headers (every key a request sends must be valid)
+                .header("Authorization", "Bearer " + PortalService.API_KEY)
+                .header("X-Api-Key", PortalService.API_KEY)
                 .header("X-Request-Id", "req-1")
                 .header("Cookie", "session=abc")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"a\",\"data\":{}}")));
