@@ -129,6 +129,7 @@ class IdempotencyTest extends PortalTestSupport {
 
         assertThat(other.statusCode()).isEqualTo(409);
         assertThat(json(other).get("conflict").asText()).isEqualTo("key-reused");
+        assertThat(json(other).get("detail").asText()).contains("already used for another task");
         assertThat(other.headers().firstValue("Retry-After")).as("a retry cannot help").isEmpty();
         assertThat(receiveAll(2, Duration.ofSeconds(3))).hasSize(1);
     }
@@ -178,6 +179,7 @@ class IdempotencyTest extends PortalTestSupport {
 
         assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
         assertThat(json(again).get("conflict").asText()).isEqualTo("in-progress");
+        assertThat(json(again).get("detail").asText()).contains("is being sent");
         assertThat(again.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(receiveAll(1, Duration.ofSeconds(2))).as("nothing sent").isEmpty();
 

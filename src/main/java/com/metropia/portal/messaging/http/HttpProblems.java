@@ -212,8 +212,7 @@ public class HttpProblems {
         if (status >= 500 && status != 503) {
             return "Internal error. Nothing is known to be stored";
         }
-        if (status == 503 || error instanceof IdempotencyConflictException conflict
-                              && conflict.getConflict() == IdempotencyConflictException.Conflict.IN_PROGRESS) {
+        if (status == 503) {
             return "Nothing was done: a service behind the API did not answer; retry";
         }
         return error.getMessage();
