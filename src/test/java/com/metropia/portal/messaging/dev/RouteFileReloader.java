@@ -282,6 +282,19 @@ public class RouteFileReloader extends ServiceSupport {
         return found;
     }
 
+    /** The route stops taking exchanges and finishes those in flight, until the deadline at most. */
+    private void drain(Route route, long deadline) throws Exception {
+        ServiceHelper.stopService(route.getConsumer());
+        while (context.getInflightRepository().size(route.getRouteId()) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        int left = context.getInflightRepository().size(route.getRouteId());
+        if (left > 0) {
+            LOG.warn("Route {} still has {} exchange(s) in flight after the shutdown timeout: stopping it anyway",
+                    route.getRouteId(), left);
+        }
+    }
+
     /**
      * Restarts the routes of other files that send to a route just swapped in (such as {@code http-events}, which sends
      * to {@code direct:events}), so that they send with new producers. Camel 4.17's direct producer notices a new
@@ -289,7 +302,7 @@ public class RouteFileReloader extends ServiceSupport {
      * the same producer between the two, as the requests let through together after a swap do, is handed the consumer
      * of the removed route and runs on its stopped processors ("SendProcessor has not been started"). A new producer
      * has no consumer cached, so each request looks it up. Each caller stops taking exchanges and finishes those in
-     * flight first, as in {@link #remove}; HTTP requests are still held.
+     * flight first ({@link #drain}); HTTP requests are still held.
      */
     private void restartCallers(Set<String> ids, long deadline) throws Exception {
         Set<String> swapped = new HashSet<>();
@@ -305,10 +318,7 @@ public class RouteFileReloader extends ServiceSupport {
                         .anyMatch(swapped::contains))
                 .toList());
         for (Route caller : callers) {
-            ServiceHelper.stopService(caller.getConsumer());
-            while (context.getInflightRepository().size(caller.getRouteId()) > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            drain(caller, deadline);
         }
         for (Route caller : callers) {
             context.getRouteController().stopRoute(caller.getRouteId(), 1, TimeUnit.SECONDS);
@@ -351,15 +361,7 @@ public class RouteFileReloader extends ServiceSupport {
     private void remove(Set<String> ids, long deadline) throws Exception {
         List<Route> routes = callersFirst(ids.stream().map(context::getRoute).filter(Objects::nonNull).toList());
         for (Route route : routes) {
-            ServiceHelper.stopService(route.getConsumer());
-            while (context.getInflightRepository().size(route.getRouteId()) > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            int left = context.getInflightRepository().size(route.getRouteId());
-            if (left > 0) {
-                LOG.warn("Route {} still has {} exchange(s) in flight after the shutdown timeout: stopping it anyway",
-                        route.getRouteId(), left);
-            }
+            drain(route, deadline);
         }
         for (Route route : routes) {
             // nothing is in flight any more, so Camel's graceful stop has nothing to wait for
