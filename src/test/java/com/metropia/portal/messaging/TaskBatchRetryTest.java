@@ -9,8 +9,6 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.mongodb.client.model.Filters;
-import org.apache.camel.api.management.ManagedCamelContext;
-import org.apache.camel.api.management.mbean.ManagedRouteMBean;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,7 +18,6 @@ import software.amazon.awssdk.services.sqs.model.Message;
 
 import static com.metropia.portal.messaging.TaskBatchTest.BATCH_ENTRIES;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * An array of tasks whose entries SQS fails on its own side (SenderFault=false, which ElasticMQ never answers: the
@@ -47,10 +44,7 @@ class TaskBatchRetryTest extends PortalTestSupport {
     /** The redrive's timer fires once a second after the start, then once an hour: the tests start after it. */
     @BeforeAll
     void afterTheFirstRedrive() {
-        ManagedRouteMBean redrive = service.context().getCamelContextExtension()
-                .getContextPlugin(ManagedCamelContext.class).getManagedRoute("task-redrive");
-        await("the redrive's first run").atMost(Duration.ofSeconds(15))
-                .until(() -> redrive.getExchangesTotal() >= 1 && redrive.getExchangesInflight() == 0);
+        TaskBatchTest.awaitTheRedrivesFirstRun(service);
     }
 
     @BeforeEach

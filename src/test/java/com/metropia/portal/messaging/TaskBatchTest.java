@@ -76,6 +76,11 @@ class TaskBatchTest extends PortalTestSupport {
      */
     @BeforeAll
     void afterTheFirstRedrive() {
+        awaitTheRedrivesFirstRun(service);
+    }
+
+    /** Returns once the service's redrive has run once and has nothing in flight. */
+    static void awaitTheRedrivesFirstRun(PortalService service) {
         ManagedRouteMBean redrive = service.context().getCamelContextExtension()
                 .getContextPlugin(ManagedCamelContext.class).getManagedRoute("task-redrive");
         await("the redrive's first run").atMost(Duration.ofSeconds(15))
