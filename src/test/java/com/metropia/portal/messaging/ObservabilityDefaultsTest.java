@@ -1,7 +1,11 @@
 package com.metropia.portal.messaging;
 
+import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.function.Function;
+
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
 
 import com.metropia.portal.messaging.dev.EmbeddedEmulators;
 import org.apache.camel.CamelContext;
@@ -16,8 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What the service observes of itself by default, run with environment variables only (no application.properties):
  * no tracing until told to (camel-observability-services would otherwise switch OpenTelemetry on, and trace every step
- * of every request with no collector to send the spans to), and JMX statistics of the context and the routes, not of
- * every step of every exchange.
+ * of every request with no collector to send the spans to), and no JMX MBeans until told to (their registration is a
+ * quarter of a start-up); with JMX on, statistics of the context and the routes, not of every step of every exchange.
  */
 class ObservabilityDefaultsTest {
 
@@ -33,26 +37,44 @@ class ObservabilityDefaultsTest {
     }
 
     @Test
-    void should_keep_statistics_of_the_routes_but_not_of_each_step() throws Exception {
-        String shown = startWithoutPropertiesFile(Map.of(), context -> {
+    void should_register_no_mbeans_unless_the_settings_switch_jmx_on() throws Exception {
+        boolean registered = startWithoutPropertiesFile(Map.of(), ObservabilityDefaultsTest::registersMBeans);
+
+        assertThat(registered).isFalse();
+    }
+
+    @Test
+    void should_keep_statistics_of_the_routes_but_not_of_each_step_when_jmx_is_on() throws Exception {
+        String shown = startWithoutPropertiesFile(Map.of("camel.main.jmx-enabled", "true"), context -> {
             ManagementStatisticsLevel statistics = context.getManagementStrategy().getManagementAgent()
                     .getStatisticsLevel();
             // the routes still count their exchanges (what the tests and operators read)
             boolean routeCounted = context.getCamelContextExtension().getContextPlugin(ManagedCamelContext.class)
                                            .getManagedRoute("http-tasks") != null;
-            return statistics + ", route counted: " + routeCounted;
+            return statistics + ", route counted: " + routeCounted + ", MBeans: " + registersMBeans(context);
         });
 
-        assertThat(shown).isEqualTo(ManagementStatisticsLevel.RoutesOnly + ", route counted: true");
+        assertThat(shown).isEqualTo(ManagementStatisticsLevel.RoutesOnly + ", route counted: true, MBeans: true");
     }
 
     @Test
     void should_time_each_step_when_the_settings_ask_for_it() throws Exception {
         ManagementStatisticsLevel statistics = startWithoutPropertiesFile(
-                Map.of("camel.main.jmx-management-statistics-level", "Default"),
+                Map.of("camel.main.jmx-enabled", "true", "camel.main.jmx-management-statistics-level", "Default"),
                 context -> context.getManagementStrategy().getManagementAgent().getStatisticsLevel());
 
         assertThat(statistics).isEqualTo(ManagementStatisticsLevel.Default);
+    }
+
+    /** Whether the context's routes are in the JVM's MBean server, where jconsole and Hawtio look. */
+    private static boolean registersMBeans(CamelContext context) {
+        try {
+            ObjectName routes = new ObjectName("org.apache.camel:context=" + context.getManagementName()
+                                               + ",type=routes,*");
+            return !ManagementFactory.getPlatformMBeanServer().queryNames(routes, null).isEmpty();
+        } catch (MalformedObjectNameException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static boolean traces(CamelContext context) {

@@ -76,6 +76,8 @@ class PythonDropInsTest {
         properties.put("portal.mongodb.server-selection-timeout-ms", "1000");
         properties.put("portal.mongodb.max-attempts", "2");
         properties.put("portal.http.retry-after-seconds", "1");
+        // the test reads its routes' exchange counts through JMX, off by default
+        properties.put("camel.main.jmx-enabled", "true");
         service = PortalService.start(properties);
         sqs = emulators.newSqsClient();
         mongo = MongoClients.create(emulators.mongoUri());

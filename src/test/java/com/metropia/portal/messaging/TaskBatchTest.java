@@ -59,6 +59,8 @@ class TaskBatchTest extends PortalTestSupport {
         sqsCut = new SqsCut(emulators);
         Map<String, String> properties = sqsCut.through(new HashMap<>(), queueUrl);
         properties.put("portal.tasks.max-batch", "30");
+        // the test reads its routes' exchange counts through JMX, off by default
+        properties.put("camel.main.jmx-enabled", "true");
         // the redrive would move kept tasks to the queue while a test counts its messages
         properties.put("portal.tasks.redrive-period-ms", "3600000");
         return properties;
