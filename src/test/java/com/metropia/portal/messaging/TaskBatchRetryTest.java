@@ -30,12 +30,8 @@ class TaskBatchRetryTest extends PortalTestSupport {
     protected Map<String, String> extraProperties() {
         Map<String, String> properties = new HashMap<>();
         properties.put("portal.sqs.max-attempts", "4");
-        // the test reads its routes' exchange counts through JMX, off by default
-        properties.put("camel.main.jmx-enabled", "true");
         properties.put("portal.sqs.retry-base-delay-ms", "50");
-        // the redrive would send a kept task to the queue while a test counts its messages
-        properties.put("portal.tasks.redrive-period-ms", "3600000");
-        return properties;
+        return TaskBatchTest.withTheRedriveOnceAtStart(properties);
     }
 
     @Override

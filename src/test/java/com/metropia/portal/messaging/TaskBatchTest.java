@@ -59,11 +59,7 @@ class TaskBatchTest extends PortalTestSupport {
         sqsCut = new SqsCut(emulators);
         Map<String, String> properties = sqsCut.through(new HashMap<>(), queueUrl);
         properties.put("portal.tasks.max-batch", "30");
-        // the test reads its routes' exchange counts through JMX, off by default
-        properties.put("camel.main.jmx-enabled", "true");
-        // the redrive would move kept tasks to the queue while a test counts its messages
-        properties.put("portal.tasks.redrive-period-ms", "3600000");
-        return properties;
+        return withTheRedriveOnceAtStart(properties);
     }
 
     @Override
@@ -79,6 +75,17 @@ class TaskBatchTest extends PortalTestSupport {
     @BeforeAll
     void afterTheFirstRedrive() {
         awaitTheRedrivesFirstRun(service);
+    }
+
+    /**
+     * The settings {@link #awaitTheRedrivesFirstRun} needs, added to the properties given: the redrive's next run an
+     * hour after its first (it would move kept tasks to the queue while a test counts its messages), and JMX on (off by
+     * default), through which its runs are counted.
+     */
+    static Map<String, String> withTheRedriveOnceAtStart(Map<String, String> properties) {
+        properties.put("portal.tasks.redrive-period-ms", "3600000");
+        properties.put("camel.main.jmx-enabled", "true");
+        return properties;
     }
 
     /** Returns once the service's redrive has run once and has nothing in flight. */
