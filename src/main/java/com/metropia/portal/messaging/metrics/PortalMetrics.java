@@ -2,7 +2,9 @@ package com.metropia.portal.messaging.metrics;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
@@ -45,7 +47,7 @@ public final class PortalMetrics extends EventNotifierSupport {
     private final Supplier<MeterRegistry> registry;
     private final Supplier<OptionalLong> fallbackDepth;
     private final Supplier<OptionalLong> deadLetters;
-    private volatile MeterRegistry meters;
+    private volatile Meters meters;
 
     public PortalMetrics(Supplier<MeterRegistry> registry, Supplier<OptionalLong> fallbackDepth,
                          Supplier<OptionalLong> deadLetters) {
@@ -89,28 +91,28 @@ public final class PortalMetrics extends EventNotifierSupport {
 
     /** A request the HTTP server answered itself, before any route (which {@code portal.http.requests} counts). */
     public void refused(int status) {
-        MeterRegistry meters = meters();
-        if (meters != null) {
-            Counter.builder("portal.http.refused")
+        Meters found = meters();
+        if (found != null) {
+            found.refused.computeIfAbsent(status, code -> Counter.builder("portal.http.refused")
                     .description("Requests the HTTP server answered before any route (no API key, no such path, ...)")
-                    .tag("status", String.valueOf(status)).register(meters).increment();
+                    .tag("status", String.valueOf(code)).register(found.registry)).increment();
         }
     }
 
     @Override
     public void notify(CamelEvent event) {
-        MeterRegistry meters = meters();
-        if (meters == null) {
+        Meters found = meters();
+        if (found == null) {
             return;
         }
         if (event instanceof CamelEvent.ExchangeSentEvent sent) {
-            sent(meters, sent.getEndpoint(), sent.getExchange(), sent.getTimeTaken());
+            sent(found, sent.getEndpoint(), sent.getExchange(), sent.getTimeTaken());
         } else if (event instanceof CamelEvent.ExchangeCompletedEvent || event instanceof CamelEvent.ExchangeFailedEvent) {
-            completed(meters, ((CamelEvent.ExchangeEvent) event).getExchange());
+            completed(found, ((CamelEvent.ExchangeEvent) event).getExchange());
         }
     }
 
-    private MeterRegistry meters() {
+    private Meters meters() {
         if (meters == null) {
             MeterRegistry found = registry.get();
             if (found != null) {
@@ -126,56 +128,106 @@ public final class PortalMetrics extends EventNotifierSupport {
                                      + " not answer)")
                         .strongReference(true)
                         .register(found);
-                // the counters exist from the start at 0, so an alert on one sees 0, not "no data", before it counts
-                counter(found, "portal.tasks.sent", "Tasks SQS acknowledged");
-                counter(found, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection");
-                counter(found, "portal.tasks.redriven", "Tasks moved from the fallback collection to SQS");
-                counter(found, "portal.events.received", "Events in requests that passed validation");
-                counter(found, "portal.events.stored", "Events in documents MongoDB acknowledged");
-                counter(found, "portal.events.rejected.requests", "Requests of events refused as invalid (400)");
-                for (String outcome : new String[] {"stored", "failed"}) {
-                    Counter.builder("portal.event.batches").description("Documents of events, by outcome")
-                            .tag("outcome", outcome).register(found);
-                }
-                meters = found;
+                meters = new Meters(found);
             }
         }
         return meters;
     }
 
-    private static void sent(MeterRegistry meters, Endpoint endpoint, Exchange exchange, long millis) {
+    /**
+     * The meters, each registered once (the counters from the start, so an alert on one sees 0, not "no data",
+     * before it counts) and kept: registering again for every exchange looked each one up in the registry by its name
+     * and tags, a few microseconds per task and per event request.
+     */
+    private static final class Meters {
+        final MeterRegistry registry;
+        final Counter tasksSent;
+        final Counter tasksKept;
+        final Counter tasksRedriven;
+        final Counter eventsReceived;
+        final Counter eventsStored;
+        final Counter eventsRejected;
+        final Counter batchesStored;
+        final Counter batchesFailed;
+        final Timer sqsOk;
+        final Timer sqsError;
+        final Timer mongodbOk;
+        final Timer mongodbError;
+        final DistributionSummary batchSize;
+        /** {@code portal.http.requests} by route and status, as they come. */
+        final Map<String, Timer> httpRequests = new ConcurrentHashMap<>();
+        final Map<Integer, Counter> refused = new ConcurrentHashMap<>();
+
+        Meters(MeterRegistry registry) {
+            this.registry = registry;
+            tasksSent = counter(registry, "portal.tasks.sent", "Tasks SQS acknowledged");
+            tasksKept = counter(registry, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection");
+            tasksRedriven = counter(registry, "portal.tasks.redriven", "Tasks moved from the fallback collection to SQS");
+            eventsReceived = counter(registry, "portal.events.received", "Events in requests that passed validation");
+            eventsStored = counter(registry, "portal.events.stored", "Events in documents MongoDB acknowledged");
+            eventsRejected = counter(registry, "portal.events.rejected.requests",
+                    "Requests of events refused as invalid (400)");
+            batchesStored = batches(registry, "stored");
+            batchesFailed = batches(registry, "failed");
+            sqsOk = sqsCalls(registry, "ok");
+            sqsError = sqsCalls(registry, "error");
+            mongodbOk = mongodbCalls(registry, "ok");
+            mongodbError = mongodbCalls(registry, "error");
+            batchSize = DistributionSummary.builder("portal.event.batch.size").description("Events in each stored document")
+                    .register(registry);
+        }
+
+        private static Counter batches(MeterRegistry registry, String outcome) {
+            return Counter.builder("portal.event.batches").description("Documents of events, by outcome")
+                    .tag("outcome", outcome).register(registry);
+        }
+
+        private static Timer sqsCalls(MeterRegistry registry, String outcome) {
+            return Timer.builder("portal.sqs.calls").description("Calls to SQS that send a task, retries included")
+                    .tag("outcome", outcome).register(registry);
+        }
+
+        private static Timer mongodbCalls(MeterRegistry registry, String outcome) {
+            return Timer.builder("portal.mongodb.calls")
+                    .description("Writes of events and of kept tasks to MongoDB, each attempt")
+                    .tag("outcome", outcome).register(registry);
+        }
+
+        Timer httpRequests(String endpoint, int status) {
+            return httpRequests.computeIfAbsent(endpoint + ' ' + status, key ->
+                    Timer.builder("portal.http.requests").description("HTTP requests answered by the API's routes")
+                            .tag("endpoint", endpoint).tag("status", String.valueOf(status)).register(registry));
+        }
+    }
+
+    private static void sent(Meters meters, Endpoint endpoint, Exchange exchange, long millis) {
         String uri = endpoint.getEndpointUri();
-        String outcome = exchange.getException() == null ? "ok" : "error";
+        boolean ok = exchange.getException() == null;
         if (uri.startsWith("aws2-sqs:")) {
-            Timer.builder("portal.sqs.calls").description("Calls to SQS that send a task, retries included")
-                    .tag("outcome", outcome).register(meters).record(millis, TimeUnit.MILLISECONDS);
-            if (exchange.getException() == null) {
+            (ok ? meters.sqsOk : meters.sqsError).record(millis, TimeUnit.MILLISECONDS);
+            if (ok) {
                 boolean redrive = exchange.getProperty(TaskFallback.FALLBACK_ID) != null;
-                counter(meters, redrive ? "portal.tasks.redriven" : "portal.tasks.sent",
-                        redrive ? "Tasks moved from the fallback collection to SQS" : "Tasks SQS acknowledged").increment();
+                (redrive ? meters.tasksRedriven : meters.tasksSent).increment();
             }
         } else if (uri.startsWith("mongodb:")) {
-            Timer.builder("portal.mongodb.calls").description("Writes of events and of kept tasks to MongoDB, each attempt")
-                    .tag("outcome", outcome).register(meters).record(millis, TimeUnit.MILLISECONDS);
-            if (exchange.getException() != null) {
+            (ok ? meters.mongodbOk : meters.mongodbError).record(millis, TimeUnit.MILLISECONDS);
+            if (!ok) {
                 return;
             }
             Object written = exchange.getMessage().getBody();
             // a kept task's document, by its shape (the sender's exchange properties do not all reach this event)
             if (written instanceof Document kept && kept.containsKey("taskId") && kept.containsKey("queueUrl")
                 && exchange.getProperty(TaskFallback.FALLBACK_ID) == null) {
-                counter(meters, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection").increment();
+                meters.tasksKept.increment();
             }
-            Object body = exchange.getMessage().getBody();
-            if (body instanceof Document document && "event".equals(document.get("action"))
+            if (written instanceof Document document && "event".equals(document.get("action"))
                 && document.get("data") instanceof List<?> events) {
-                DistributionSummary.builder("portal.event.batch.size").description("Events in each stored document")
-                        .register(meters).record(events.size());
+                meters.batchSize.record(events.size());
             }
         }
     }
 
-    private static void completed(MeterRegistry meters, Exchange exchange) {
+    private static void completed(Meters meters, Exchange exchange) {
         // the split's children and the batches made of them complete too, carrying the request's properties: only
         // the request's own exchange, which no EIP made out of another, counts
         if (exchange.getProperty(Exchange.CORRELATION_ID) != null) {
@@ -183,28 +235,21 @@ public final class PortalMetrics extends EventNotifierSupport {
         }
         EventsOutcome outcome = exchange.getProperty(IncentiveEvents.OUTCOME, EventsOutcome.class);
         if (outcome != null) {
-            counter(meters, "portal.events.received", "Events in requests that passed validation").increment(outcome.events());
-            counter(meters, "portal.events.stored", "Events in documents MongoDB acknowledged").increment(outcome.storedEvents());
-            Counter.builder("portal.event.batches").description("Documents of events, by outcome").tag("outcome", "stored")
-                    .register(meters).increment(outcome.ids().size());
-            Counter.builder("portal.event.batches").description("Documents of events, by outcome").tag("outcome", "failed")
-                    .register(meters).increment(outcome.failures().size());
+            meters.eventsReceived.increment(outcome.events());
+            meters.eventsStored.increment(outcome.storedEvents());
+            meters.batchesStored.increment(outcome.ids().size());
+            meters.batchesFailed.increment(outcome.failures().size());
         }
         // a batch of tasks is sent from a bean (SendMessageBatch), not through an aws2-sqs endpoint: counted per task
         TaskBatches.Outcome batch = exchange.getProperty(TaskBatches.OUTCOME, TaskBatches.Outcome.class);
         if (batch != null) {
-            counter(meters, "portal.tasks.sent", "Tasks SQS acknowledged").increment(batch.sent());
-            counter(meters, "portal.tasks.kept", "Tasks SQS did not take, kept in the fallback collection")
-                    .increment(batch.kept());
+            meters.tasksSent.increment(batch.sent());
+            meters.tasksKept.increment(batch.kept());
             for (long[] call : batch.calls()) {
-                Timer.builder("portal.sqs.calls").description("Calls to SQS that send a task, retries included")
-                        .tag("outcome", call[1] == 1 ? "ok" : "error").register(meters)
-                        .record(call[0], TimeUnit.NANOSECONDS);
+                (call[1] == 1 ? meters.sqsOk : meters.sqsError).record(call[0], TimeUnit.NANOSECONDS);
             }
             for (long[] insert : batch.keeps()) {
-                Timer.builder("portal.mongodb.calls").description("Writes of events and of kept tasks to MongoDB, each attempt")
-                        .tag("outcome", insert[1] == 1 ? "ok" : "error").register(meters)
-                        .record(insert[0], TimeUnit.NANOSECONDS);
+                (insert[1] == 1 ? meters.mongodbOk : meters.mongodbError).record(insert[0], TimeUnit.NANOSECONDS);
             }
         }
         String route = exchange.getFromRouteId();
@@ -214,12 +259,10 @@ public final class PortalMetrics extends EventNotifierSupport {
                 status = exchange.isFailed() ? 500 : 200;
             }
             if (route.equals("http-events") && status == 400) {
-                counter(meters, "portal.events.rejected.requests", "Requests of events refused as invalid (400)").increment();
+                meters.eventsRejected.increment();
             }
-            Timer.builder("portal.http.requests").description("HTTP requests answered by the API's routes")
-                    .tag("endpoint", route.substring(HTTP_ROUTE_PREFIX.length()))
-                    .tag("status", String.valueOf(status))
-                    .register(meters).record(Duration.ofMillis(exchange.getClock().elapsed()));
+            meters.httpRequests(route.substring(HTTP_ROUTE_PREFIX.length()), status)
+                    .record(Duration.ofMillis(exchange.getClock().elapsed()));
         }
     }
 
