@@ -234,6 +234,7 @@ public final class ServiceBenchmark {
             for (Map.Entry<String, String> variant : VARIANTS.entrySet()) {
                 eventsVariant(jar, logs, variant.getKey(), variant.getValue());
             }
+            minimalTaskRoute(jar, logs);
         }
         if (settings.runs("large") && !settings.largeXmx().isEmpty()) {
             try (BenchService service = startService(jar, logs.resolve("service-xmx.log"),
@@ -347,6 +348,36 @@ public final class ServiceBenchmark {
             remarks.add(String.format(Locale.ROOT, "%s: %,d per-event INFO lines in its log for %,d events"
                                                   + " acknowledged", description,
                     service.logLinesContaining(PER_EVENT_LINE), acknowledged.get()));
+        }
+    }
+
+    /**
+     * The service with one more route, of only platform-http → aws2-sqs ({@code bench/tasks-minimal.camel.yaml}),
+     * behind the same HTTP edge and with the same SQS client: single tasks and one task at a time against it, the
+     * shipped route's phases again in the same start. What is left of each gap with no step of the tasks route.
+     */
+    private void minimalTaskRoute(Path jar, Path logs) throws Exception {
+        String description = "reference: a route of only platform-http → aws2-sqs in the service, no checks";
+        List<String> options = List.of(
+                "-Dcamel.main.routes-include-pattern=file:routes/*.camel.yaml,classpath:bench/tasks-minimal.camel.yaml");
+        try (BenchService service = startService(jar, List.of(Path.of("target", "test-classes")),
+                logs.resolve("service-tasks-minimal.log"), options, description + " (no class-data archive)")) {
+            URI shipped = service.uri("/api/tasks");
+            URI minimal = service.uri("/bench/minimal-task");
+            warmUpService(service, new AtomicLong(), false, true);
+            if (settings.jvmWarmupSeconds() > 0) {
+                unmeasured(16, () -> post(minimal, task, false));
+            }
+            Floor floor = bestSqs == null ? tasksFloor() : new Floor(sendWork(bestSqs), 16);
+            servicePhase(service, "tasks, one a request, 16 clients, the shipped route, same start", "tasks/s",
+                    floor, 16, () -> post(shipped, task, false), "floor: SendMessage, " + bestSqsName);
+            servicePhase(service, "tasks, one a request, 16 clients, " + description, "tasks/s", floor, 16,
+                    () -> post(minimal, task, false), "floor: SendMessage, " + bestSqsName);
+            floor.close();
+            Result bare = bareVertxLatency();
+            latencyRow(service, "one task at a time, latency p50, the shipped route, same start", shipped, false,
+                    bare);
+            latencyRow(service, "one task at a time, latency p50, " + description, minimal, false, bare);
         }
     }
 
@@ -665,18 +696,23 @@ public final class ServiceBenchmark {
         }
         Result floor = bareVertxLatency();
         for (boolean key : new boolean[] {false, true}) {
-            reset();
-            double cpu = service.cpuSeconds();
-            Result result = phase(1, () -> post(uri, task, key), service::resetPeakMemory);
-            addRow(new Row("one task at a time, latency p50" + withKey(key),
-                    ms(result.p50()), ms(floor.p50()),
-                    String.format(Locale.ROOT, "%.2f×", result.p50() / floor.p50()),
-                    latency(result), latency(floor),
-                    String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpu),
-                    String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()),
-                    String.format(Locale.ROOT, "p99 %.2f× the floor's; floor: a bare Vert.x handler, SendMessage%s",
-                            result.p99() / floor.p99(), errors(result))));
+            latencyRow(service, "one task at a time, latency p50" + withKey(key), uri, key, floor);
         }
+    }
+
+    /** One client, one task at a time, to the service's {@code uri}, next to the bare handler's {@code floor}. */
+    private void latencyRow(BenchService service, String scenario, URI uri, boolean key, Result floor)
+            throws Exception {
+        reset();
+        double cpu = service.cpuSeconds();
+        Result result = phase(1, () -> post(uri, task, key), service::resetPeakMemory);
+        addRow(new Row(scenario, ms(result.p50()), ms(floor.p50()),
+                String.format(Locale.ROOT, "%.2f×", result.p50() / floor.p50()),
+                latency(result), latency(floor),
+                String.format(Locale.ROOT, "%.1f", service.cpuSeconds() - cpu),
+                String.format(Locale.ROOT, "%.0f", service.peakMemoryMiB()),
+                String.format(Locale.ROOT, "p99 %.2f× the floor's; floor: a bare Vert.x handler, SendMessage%s",
+                        result.p99() / floor.p99(), errors(result))));
     }
 
     /**
