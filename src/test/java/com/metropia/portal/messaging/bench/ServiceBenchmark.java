@@ -43,10 +43,11 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * The benchmark of the README: the packaged service as the README runs it (a child process, settings from environment
  * variables, API keys on, the per-event INFO line on), then a second start with the per-event line off, and a third
  * with {@code -Xmx256m} for one very large request, then two starts with the events route replaced by an alternative
- * without an exchange per event ({@link EventsVariants}); each scenario next to a floor measured in the same run, before
- * and after the service's phases, against the same emulator instances by the best plain-Java client: Jackson and the
- * MongoDB driver for events, the AWS SDK with a tuned HTTP client for tasks, a bare Vert.x handler doing the same SQS
- * send for latency. The floors behind a bare Vert.x handler are measured too, as references.
+ * without an exchange per event ({@link EventsVariants}) and one with a route of only platform-http → aws2-sqs beside
+ * the shipped ones (the least a route does to queue a task); each scenario next to a floor measured in the same run,
+ * before and after the service's phases, against the same emulator instances by the best plain-Java client: Jackson
+ * and the MongoDB driver for events, the AWS SDK with a tuned HTTP client for tasks, a bare Vert.x handler doing the
+ * same SQS send for latency. The floors behind a bare Vert.x handler are measured too, as references.
  * <p>
  * Everything listens on and targets 127.0.0.1; each phase runs for a bounded time after a warm-up; MongoDB is emptied
  * and the queue purged before each phase (the emulators share this JVM: what they keep would slow later phases).
