@@ -369,7 +369,7 @@ public final class ServiceBenchmark {
             if (settings.jvmWarmupSeconds() > 0) {
                 unmeasured(16, () -> post(minimal, task, false));
             }
-            Floor floor = bestSqs == null ? tasksFloor() : new Floor(sendWork(bestSqs), 16);
+            Floor floor = singleSendFloor();
             servicePhase(service, "tasks, one a request, 16 clients, the shipped route, same start", "tasks/s",
                     floor, 16, () -> post(shipped, task, false), "floor: SendMessage, " + bestSqsName);
             servicePhase(service, "tasks, one a request, 16 clients, " + description, "tasks/s", floor, 16,
@@ -420,6 +420,11 @@ public final class ServiceBenchmark {
     private Floor tasksFloor() throws Exception {
         Result before = bestSendFloor();
         return new Floor(before, 16, sendWork(bestSqs));
+    }
+
+    /** The single-send floor with the client the tasks phases chose, or {@link #tasksFloor()} when none ran yet. */
+    private Floor singleSendFloor() throws Exception {
+        return bestSqs == null ? tasksFloor() : new Floor(sendWork(bestSqs), 16);
     }
 
     private Result bestSendFloor() throws Exception {
@@ -649,7 +654,7 @@ public final class ServiceBenchmark {
         floor = eventsFloor(event1, 1, 64);
         referenceRow("events, 1-event requests, 64 clients, " + http, "events/s",
                 bareVertx(201, this::insertEvents, 64, event1, 1), floor, "handler: parse + insertMany");
-        Floor single = bestSqs == null ? tasksFloor() : new Floor(sendWork(bestSqs), 16);
+        Floor single = singleSendFloor();
         referenceRow("tasks, one a request, 16 clients, " + http, "tasks/s",
                 bareVertx(202, this::sendAsTask, 16, task, 1), single, "handler: SendMessage, " + bestSqsName);
         Floor batch = tasksBatchFloor();
