@@ -675,6 +675,8 @@ public final class ServiceBenchmark {
         HttpResponse<String> probe = http.send(request(uri, tasks10).build(),
                 HttpResponse.BodyHandlers.ofString());
         Floor batchFloor = tasksBatchFloor();
+        java.util.function.Function<Result, String> batchNotes =
+                result -> "floor: SendMessageBatch of 10, " + bestSqsName + "; " + singleSends(result, floor);
         for (boolean key : new boolean[] {false, true}) {
             String scenario = "tasks, JSON arrays of 10, 16 clients" + withKey(key);
             if (probe.statusCode() / 100 != 2) {
@@ -684,13 +686,12 @@ public final class ServiceBenchmark {
                 continue;
             }
             servicePhase(service, scenario, "tasks/s", batchFloor, 16, () -> post(uri, tasks10, key) * 10,
-                    result -> "floor: SendMessageBatch of 10, " + bestSqsName + "; " + singleSends(result, floor));
+                    batchNotes);
         }
         if (probe.statusCode() / 100 == 2) {
             // the same work in fewer HTTP requests: what the arrays' rate owes to the request around them
             servicePhase(service, "tasks, JSON arrays of 100, 16 clients", "tasks/s", batchFloor, 16,
-                    () -> post(uri, tasks100, false) * 100,
-                    result -> "floor: SendMessageBatch of 10, " + bestSqsName + "; " + singleSends(result, floor));
+                    () -> post(uri, tasks100, false) * 100, batchNotes);
         }
         batchFloor.close();
     }
